@@ -1,0 +1,52 @@
+//! `brinery convert`: re-encode pickles into another protocol.
+
+use brinery::{DumpOptions, Encoding, LoadOptions, Stream};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Protocol to write (0-5).
+    #[arg(short, long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(0..=5))]
+    protocol: u8,
+    /// How to decode Python 2 str data: ASCII (default), latin1, utf-8, cp1252 or bytes.
+    #[arg(short, long, default_value = "ASCII")]
+    encoding: Encoding,
+    /// Input file, or - for standard input.
+    input: PathBuf,
+    /// Output file, or - for standard output.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+fn open_input(path: &PathBuf) -> Result<Box<dyn Read>, String> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(io::stdin().lock()));
+    }
+    File::open(path).map(|f| Box::new(f) as Box<dyn Read>).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let name = args.input.display().to_string();
+    let input = open_input(&args.input)?;
+    let out: Box<dyn Write> = if args.output.as_os_str() == "-" {
+        Box::new(io::stdout().lock())
+    } else {
+        Box::new(File::create(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?)
+    };
+    let mut out = BufWriter::with_capacity(1 << 16, out);
+    let opts = LoadOptions::default().encoding(args.encoding);
+    let mut count = 0;
+    for graph in Stream::from_reader(input, opts) {
+        let graph = graph.map_err(|e| format!("{name}: {e}"))?;
+        brinery::dump_with(&mut out, &graph, &mut DumpOptions::new(args.protocol)).map_err(|e| format!("{name}: {e}"))?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err(format!("{name}: Ran out of input"));
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}

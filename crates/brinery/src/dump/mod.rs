@@ -1,0 +1,917 @@
+//! The pickler: writes a [`Graph`] in any protocol 0–5, byte for byte as CPython's C pickler
+//! writes the same object graph. It walks the graph with an explicit task stack, so no nesting
+//! depth can overflow the Rust stack.
+
+mod emit;
+mod reduce;
+mod repr;
+
+pub use repr::float_repr;
+
+use crate::error::{Error, Result};
+use crate::opcodes::op;
+use crate::value::{Construct, Global, Graph, Object, Value};
+use emit::Emitter;
+use num_bigint::BigInt;
+use std::collections::HashMap;
+use std::io::Write;
+
+/// Items per APPENDS / SETITEMS / ADDITEMS, as CPython batches them.
+const BATCH: u32 = 1000;
+/// The protocol CPython 3.8+ writes by default.
+pub const DEFAULT_PROTOCOL: u8 = 4;
+
+type PidHook<'a> = Box<dyn FnMut(&Graph, Value) -> Option<Value> + 'a>;
+type BufferHook<'a> = Box<dyn FnMut(&[u8]) -> bool + 'a>;
+
+/// Options for writing pickles.
+///
+/// ```
+/// let mut g = brinery::Graph::new();
+/// let s = g.str("hi");
+/// let root = g.list(vec![s, s]);
+/// g.set_root(root);
+/// let bytes = brinery::dumps_with(&g, &mut brinery::DumpOptions::new(2)).unwrap();
+/// assert_eq!(bytes, b"\x80\x02]q\x00(X\x02\x00\x00\x00hiq\x01h\x01e.");
+/// ```
+pub struct DumpOptions<'a> {
+    pub(crate) protocol: u8,
+    pub(crate) persistent_id: Option<PidHook<'a>>,
+    pub(crate) buffer_callback: Option<BufferHook<'a>>,
+}
+
+impl Default for DumpOptions<'_> {
+    fn default() -> Self {
+        DumpOptions::new(5)
+    }
+}
+
+impl<'a> DumpOptions<'a> {
+    /// Write this protocol (0–5).
+    pub fn new(protocol: u8) -> Self {
+        DumpOptions { protocol, persistent_id: None, buffer_callback: None }
+    }
+
+    /// Called for every value before it is written; returning `Some(pid)` writes a persistent
+    /// reference to `pid` instead (objects for `pid` can be added to the graph beforehand).
+    pub fn persistent_id(mut self, hook: impl FnMut(&Graph, Value) -> Option<Value> + 'a) -> Self {
+        self.persistent_id = Some(Box::new(hook));
+        self
+    }
+
+    /// Protocol 5: called with each buffer's bytes; return `true` to write it in-band, `false` to
+    /// keep it out-of-band (the callback keeps the bytes), as CPython's `buffer_callback`.
+    pub fn buffer_callback(mut self, hook: impl FnMut(&[u8]) -> bool + 'a) -> Self {
+        self.buffer_callback = Some(Box::new(hook));
+        self
+    }
+}
+
+/// One step of the walk.
+enum Task {
+    Save(Value),
+    Op(u8),
+    Bytes(Box<[u8]>),
+    /// After a tuple's items: TUPLE/TUPLEn, or undo and GET when the tuple became recursive.
+    TupleEnd { id: u32, len: u32, marked: bool },
+    FrozenSetEnd { id: u32 },
+    /// After a call's callable and arguments: the opcode, the memo, then the instance's tail.
+    CallEnd { key: u32, code: Option<u8>, tail: Option<u32> },
+    Items { seq: u32, pos: u32, end: u32 },
+    Pairs { seq: u32, pos: u32, end: u32 },
+    EachAppend { seq: u32, pos: u32, pairs: bool },
+    Batches { seq: u32, pos: u32, style: Batching },
+    /// After a global's name strings (protocol 4+): STACK_GLOBAL and memo.
+    GlobalEnd { key: Option<u32>, name: (String, String) },
+    /// After the getattr form of a nested global (protocols < 4).
+    NestedGlobalEnd { key: Option<u32>, name: (String, String) },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Batching {
+    /// An exact list: a list of one item uses APPEND, otherwise MARK…APPENDS runs.
+    ExactList,
+    /// An exact dict: one pair uses SETITEM; a trailing empty batch follows a full one.
+    ExactDict,
+    /// A set (protocol 4+): a trailing empty batch follows a full one.
+    Set,
+    /// Items from `__reduce__` (list items): a final single item uses APPEND.
+    IterList,
+    /// Pairs from `__reduce__` (dict items): a final single pair uses SETITEM.
+    IterDict,
+}
+
+struct Pickler<'g, 'o, 'a, W: Write> {
+    g: &'g Graph,
+    scratch: Vec<Object>,
+    e: Emitter<W>,
+    memo: HashMap<u32, u32>,
+    globals: HashMap<(String, String), u32>,
+    name_strs: HashMap<String, u32>,
+    tasks: Vec<Task>,
+    opts: &'o mut DumpOptions<'a>,
+}
+
+fn lookup<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x Object {
+    let n = g.objects.len();
+    if (id as usize) < n {
+        &g.objects[id as usize]
+    } else {
+        &scratch[id as usize - n]
+    }
+}
+
+/// Write `graph` to `out` with these options.
+pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<W> {
+    if opts.protocol > crate::machine::HIGHEST_PROTOCOL {
+        return Err(Error::unpicklable(format!("pickle protocol must be <= {}", crate::machine::HIGHEST_PROTOCOL)));
+    }
+    let proto = opts.protocol;
+    let mut p = Pickler {
+        g: graph,
+        scratch: Vec::new(),
+        e: Emitter::new(out, proto),
+        memo: HashMap::new(),
+        globals: HashMap::new(),
+        name_strs: HashMap::new(),
+        tasks: Vec::new(),
+        opts,
+    };
+    p.e.start();
+    p.tasks.push(Task::Save(graph.root()));
+    p.run()?;
+    p.e.finish()
+}
+
+impl<W: Write> Pickler<'_, '_, '_, W> {
+    fn obj(&self, id: u32) -> &Object {
+        lookup(self.g, &self.scratch, id)
+    }
+
+    fn temp(&mut self, obj: Object) -> Value {
+        let id = (self.g.objects.len() + self.scratch.len()) as u32;
+        self.scratch.push(obj);
+        Value::Ref(crate::ObjId(id))
+    }
+
+    fn temp_global(&mut self, module: &str, name: &str) -> Value {
+        self.temp(Object::Global(Global { module: module.into(), name: name.into() }))
+    }
+
+    fn temp_str(&mut self, s: &str) -> Value {
+        self.temp(Object::Str(s.into()))
+    }
+
+    fn proto(&self) -> u8 {
+        self.e.proto
+    }
+
+    fn run(&mut self) -> Result<()> {
+        while let Some(task) = self.tasks.pop() {
+            match task {
+                Task::Save(v) => self.save(v)?,
+                Task::Op(code) => self.e.op(code),
+                Task::Bytes(b) => self.e.write(&b),
+                Task::TupleEnd { id, len, marked } => self.tuple_end(id, len, marked),
+                Task::FrozenSetEnd { id } => {
+                    if let Some(&idx) = self.memo.get(&id) {
+                        self.e.op(op::POP_MARK);
+                        self.e.memo_get(idx);
+                    } else {
+                        self.e.op(op::FROZENSET);
+                        self.memoize(id);
+                    }
+                }
+                Task::CallEnd { key, code, tail } => {
+                    if let Some(code) = code {
+                        self.e.op(code);
+                    }
+                    if let Some(&idx) = self.memo.get(&key) {
+                        // Recursive: the object was memoized while its arguments were written.
+                        self.e.op(op::POP);
+                        self.e.memo_get(idx);
+                    } else {
+                        self.memoize(key);
+                        if let Some(inst) = tail {
+                            self.instance_tail(inst);
+                        }
+                    }
+                }
+                Task::Items { seq, pos, end } => {
+                    if pos < end {
+                        let item = self.seq_items(seq)[pos as usize];
+                        self.tasks.push(Task::Items { seq, pos: pos + 1, end });
+                        self.tasks.push(Task::Save(item));
+                    }
+                }
+                Task::Pairs { seq, pos, end } => {
+                    if pos < end {
+                        let (k, v) = self.seq_pairs(seq)[pos as usize];
+                        self.tasks.push(Task::Pairs { seq, pos: pos + 1, end });
+                        self.tasks.push(Task::Save(v));
+                        self.tasks.push(Task::Save(k));
+                    }
+                }
+                Task::EachAppend { seq, pos, pairs } => self.each_append(seq, pos, pairs),
+                Task::Batches { seq, pos, style } => self.batches(seq, pos, style),
+                Task::GlobalEnd { key, name } => {
+                    self.e.op(op::STACK_GLOBAL);
+                    self.global_memoize(key, name);
+                }
+                Task::NestedGlobalEnd { key, name } => {
+                    self.e.op(op::REDUCE);
+                    self.global_memoize(key, name);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn memoize(&mut self, key: u32) {
+        let idx = self.e.memo_put();
+        self.memo.insert(key, idx);
+    }
+
+    fn global_memoize(&mut self, key: Option<u32>, name: (String, String)) {
+        let idx = self.e.memo_put();
+        if let Some(k) = key {
+            self.memo.insert(k, idx);
+        }
+        self.globals.insert(name, idx);
+    }
+
+    fn seq_items(&self, seq: u32) -> &[Value] {
+        match self.obj(seq) {
+            Object::List(v) | Object::Tuple(v) | Object::Deque(v, _) => v,
+            Object::Set(s) | Object::FrozenSet(s) => s.items(),
+            Object::Instance(i) => &i.list_items,
+            _ => &[],
+        }
+    }
+
+    fn seq_pairs(&self, seq: u32) -> &[(Value, Value)] {
+        match self.obj(seq) {
+            Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) | Object::DefaultDict(_, d) => d.entries(),
+            Object::Instance(i) => &i.dict_items,
+            _ => &[],
+        }
+    }
+
+    fn seq_len(&self, seq: u32, pairs: bool) -> u32 {
+        if pairs {
+            self.seq_pairs(seq).len() as u32
+        } else {
+            self.seq_items(seq).len() as u32
+        }
+    }
+
+    fn save(&mut self, v: Value) -> Result<()> {
+        self.e.boundary()?;
+        if let Some(hook) = self.opts.persistent_id.as_mut() {
+            if let Some(pid) = hook(self.g, v) {
+                return self.save_pers(pid);
+            }
+        }
+        match v {
+            Value::None => self.e.op(op::NONE),
+            Value::Bool(b) => self.save_bool(b),
+            Value::Int(i) => self.save_int(i),
+            Value::Float(f) => self.save_float(f),
+            Value::Ref(id) => {
+                let id = id.0;
+                if let Some(&idx) = self.memo.get(&id) {
+                    self.e.memo_get(idx);
+                    return Ok(());
+                }
+                self.save_object(id)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn save_bool(&mut self, b: bool) {
+        if self.proto() >= 2 {
+            self.e.op(if b { op::NEWTRUE } else { op::NEWFALSE });
+        } else {
+            self.e.write(if b { b"I01\n" } else { b"I00\n" });
+        }
+    }
+
+    fn save_int(&mut self, i: i64) {
+        if let Ok(small) = i32::try_from(i) {
+            if self.proto() >= 1 {
+                if (0..=0xff).contains(&small) {
+                    self.e.write(&[op::BININT1, small as u8]);
+                } else if (0..=0xffff).contains(&small) {
+                    let b = (small as u16).to_le_bytes();
+                    self.e.write(&[op::BININT2, b[0], b[1]]);
+                } else {
+                    let b = small.to_le_bytes();
+                    self.e.write(&[op::BININT, b[0], b[1], b[2], b[3]]);
+                }
+            } else {
+                self.e.write(format!("I{small}\n").as_bytes());
+            }
+        } else if self.proto() >= 2 {
+            let bytes = encode_long(i);
+            self.e.write(&[op::LONG1, bytes.len() as u8]);
+            self.e.write(&bytes);
+        } else {
+            self.e.write(format!("L{i}L\n").as_bytes());
+        }
+    }
+
+    fn save_big_int(&mut self, n: &BigInt) -> Result<()> {
+        if self.proto() >= 2 {
+            let bytes = n.to_signed_bytes_le();
+            if bytes.len() < 256 {
+                self.e.write(&[op::LONG1, bytes.len() as u8]);
+            } else {
+                let len = i32::try_from(bytes.len()).map_err(|_| Error::unpicklable("int too large to pickle"))?;
+                self.e.op(op::LONG4);
+                self.e.write(&len.to_le_bytes());
+            }
+            self.e.write(&bytes);
+        } else {
+            self.e.write(format!("L{n}L\n").as_bytes());
+        }
+        Ok(())
+    }
+
+    fn save_float(&mut self, f: f64) {
+        if self.proto() >= 1 {
+            let b = f.to_be_bytes();
+            self.e.write(&[op::BINFLOAT]);
+            self.e.write(&b);
+        } else {
+            self.e.write(format!("F{}\n", float_repr(f)).as_bytes());
+        }
+    }
+
+    fn save_pers(&mut self, pid: Value) -> Result<()> {
+        if self.proto() >= 1 {
+            self.tasks.push(Task::Op(op::BINPERSID));
+            self.tasks.push(Task::Save(pid));
+            return Ok(());
+        }
+        let text = match self.g.object(pid).or_else(|| pid.id().map(|id| self.obj(id.0))) {
+            Some(Object::Str(s)) => s.as_str().filter(|s| s.is_ascii() && !s.contains('\n')).map(str::to_owned),
+            _ => None,
+        };
+        let text = text.ok_or_else(|| Error::unpicklable("persistent IDs in protocol 0 must be ASCII strings"))?;
+        self.e.write(format!("P{text}\n").as_bytes());
+        Ok(())
+    }
+
+    fn save_object(&mut self, id: u32) -> Result<()> {
+        let g = self.g;
+        let proto = self.proto();
+        match lookup(g, &self.scratch, id) {
+            Object::Str(s) => {
+                if proto == 0 {
+                    let mut line = Vec::with_capacity(s.as_bytes().len() + 2);
+                    line.push(op::UNICODE);
+                    raw_unicode_escape(s, &mut line);
+                    line.push(b'\n');
+                    self.e.write(&line);
+                } else {
+                    let data = s.as_bytes();
+                    let n = data.len();
+                    let header = if n < 256 && proto >= 4 {
+                        vec![op::SHORT_BINUNICODE, n as u8]
+                    } else if n <= u32::MAX as usize {
+                        let mut h = vec![op::BINUNICODE];
+                        h.extend_from_slice(&(n as u32).to_le_bytes());
+                        h
+                    } else if proto >= 4 {
+                        let mut h = vec![op::BINUNICODE8];
+                        h.extend_from_slice(&(n as u64).to_le_bytes());
+                        h
+                    } else {
+                        return Err(Error::unpicklable("cannot serialize a string larger than 4GiB"));
+                    };
+                    let data = lookup_str(g, &self.scratch, id);
+                    self.e.write_payload(&header, data)?;
+                }
+                self.memoize(id);
+            }
+            Object::Bytes(b) => {
+                if proto >= 3 {
+                    let n = b.len();
+                    let header = if n < 256 {
+                        vec![op::SHORT_BINBYTES, n as u8]
+                    } else if n <= u32::MAX as usize {
+                        let mut h = vec![op::BINBYTES];
+                        h.extend_from_slice(&(n as u32).to_le_bytes());
+                        h
+                    } else if proto >= 4 {
+                        let mut h = vec![op::BINBYTES8];
+                        h.extend_from_slice(&(n as u64).to_le_bytes());
+                        h
+                    } else {
+                        return Err(Error::unpicklable("cannot serialize a bytes object larger than 4 GiB"));
+                    };
+                    self.e.write_payload(&header, lookup_bytes(g, &self.scratch, id))?;
+                    self.memoize(id);
+                } else if b.is_empty() {
+                    let callable = self.temp_global("builtins", "bytes");
+                    let args = self.temp(Object::Tuple(Vec::new()));
+                    self.call(id, Construct::Reduce, callable, args, None, None);
+                } else {
+                    // Protocols 0-2 have no bytes opcode: _codecs.encode(latin-1 text, 'latin1').
+                    let text: String = b.iter().map(|&c| c as char).collect();
+                    let callable = self.temp_global("_codecs", "encode");
+                    let s = self.temp_str(&text);
+                    let enc = self.temp_str("latin1");
+                    let args = self.temp(Object::Tuple(vec![s, enc]));
+                    self.call(id, Construct::Reduce, callable, args, None, None);
+                }
+            }
+            Object::ByteArray(b) => {
+                if proto >= 5 {
+                    let mut header = vec![op::BYTEARRAY8];
+                    header.extend_from_slice(&(b.len() as u64).to_le_bytes());
+                    self.e.write_payload(&header, b)?;
+                    self.memoize(id);
+                } else {
+                    let data = b.clone();
+                    let callable = self.temp_global("builtins", "bytearray");
+                    let args = if data.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![self.temp(Object::Bytes(data))]
+                    };
+                    let args = self.temp(Object::Tuple(args));
+                    self.call(id, Construct::Reduce, callable, args, None, None);
+                }
+            }
+            Object::Int(n) => {
+                let n = n.clone();
+                self.save_big_int(&n)?
+            }
+            Object::List(items) => {
+                let len = items.len() as u32;
+                if proto >= 1 {
+                    self.e.op(op::EMPTY_LIST);
+                } else {
+                    self.e.write(&[op::MARK, op::LIST]);
+                }
+                self.memoize(id);
+                if len > 0 {
+                    self.tasks.push(if proto >= 1 {
+                        Task::Batches { seq: id, pos: 0, style: Batching::ExactList }
+                    } else {
+                        Task::EachAppend { seq: id, pos: 0, pairs: false }
+                    });
+                }
+            }
+            Object::Dict(d) => {
+                let len = d.len();
+                if proto >= 1 {
+                    self.e.op(op::EMPTY_DICT);
+                } else {
+                    self.e.write(&[op::MARK, op::DICT]);
+                }
+                self.memoize(id);
+                if len > 0 {
+                    self.tasks.push(if proto >= 1 {
+                        Task::Batches { seq: id, pos: 0, style: Batching::ExactDict }
+                    } else {
+                        Task::EachAppend { seq: id, pos: 0, pairs: true }
+                    });
+                }
+            }
+            Object::Tuple(items) => {
+                let len = items.len() as u32;
+                if len == 0 {
+                    if proto >= 1 {
+                        self.e.op(op::EMPTY_TUPLE);
+                    } else {
+                        self.e.write(&[op::MARK, op::TUPLE]);
+                    }
+                    return Ok(());
+                }
+                let marked = !(len <= 3 && proto >= 2);
+                if marked {
+                    self.e.op(op::MARK);
+                }
+                self.tasks.push(Task::TupleEnd { id, len, marked });
+                self.tasks.push(Task::Items { seq: id, pos: 0, end: len });
+            }
+            Object::Set(s) | Object::FrozenSet(s) if proto < 4 => {
+                let frozen = matches!(lookup(g, &self.scratch, id), Object::FrozenSet(_));
+                let items = s.items().to_vec();
+                let callable = self.temp_global("builtins", if frozen { "frozenset" } else { "set" });
+                let list = self.temp(Object::List(items));
+                let args = self.temp(Object::Tuple(vec![list]));
+                self.call(id, Construct::Reduce, callable, args, None, None);
+            }
+            Object::Set(s) => {
+                let len = s.len();
+                self.e.op(op::EMPTY_SET);
+                self.memoize(id);
+                if len > 0 {
+                    self.tasks.push(Task::Batches { seq: id, pos: 0, style: Batching::Set });
+                }
+            }
+            Object::FrozenSet(s) => {
+                let len = s.len() as u32;
+                self.e.op(op::MARK);
+                self.tasks.push(Task::FrozenSetEnd { id });
+                self.tasks.push(Task::Items { seq: id, pos: 0, end: len });
+            }
+            Object::Global(gl) => {
+                let (module, name) = (gl.module.clone(), gl.name.clone());
+                self.save_global(Some(id), module, name)?;
+            }
+            Object::Instance(_) => self.save_instance(id, id)?,
+            Object::PersistentId(pid) => {
+                let pid = *pid;
+                self.save_pers(pid)?;
+            }
+            Object::Ext(code) => {
+                let code = *code;
+                if proto < 2 {
+                    return Err(Error::unpicklable("extension codes need protocol 2 or higher"));
+                }
+                if code <= 0xff {
+                    self.e.write(&[op::EXT1, code as u8]);
+                } else if code <= 0xffff {
+                    let b = (code as u16).to_le_bytes();
+                    self.e.write(&[op::EXT2, b[0], b[1]]);
+                } else {
+                    self.e.op(op::EXT4);
+                    self.e.write(&code.to_le_bytes());
+                }
+            }
+            Object::Buffer(buf) => {
+                let readonly = buf.readonly;
+                let in_band = match (&buf.data, proto) {
+                    (None, p) if p >= 5 => false,
+                    (None, _) => return Err(Error::unpicklable("an out-of-band buffer without data needs protocol 5")),
+                    (Some(_), p) if p < 5 => true,
+                    (Some(data), _) => match self.opts.buffer_callback.as_mut() {
+                        Some(cb) => cb(data),
+                        None => true,
+                    },
+                };
+                if in_band {
+                    let data = buf.data.as_deref().unwrap_or_default();
+                    let n = data.len();
+                    let header = if readonly {
+                        if n < 256 {
+                            vec![op::SHORT_BINBYTES, n as u8]
+                        } else if n <= u32::MAX as usize {
+                            let mut h = vec![op::BINBYTES];
+                            h.extend_from_slice(&(n as u32).to_le_bytes());
+                            h
+                        } else {
+                            let mut h = vec![op::BINBYTES8];
+                            h.extend_from_slice(&(n as u64).to_le_bytes());
+                            h
+                        }
+                    } else {
+                        let mut h = vec![op::BYTEARRAY8];
+                        h.extend_from_slice(&(n as u64).to_le_bytes());
+                        h
+                    };
+                    if proto < 3 {
+                        return Err(Error::unpicklable("PickleBuffer can only be pickled with protocol >= 3"));
+                    }
+                    if !readonly && proto < 5 {
+                        return Err(Error::unpicklable("a writable PickleBuffer needs protocol 5"));
+                    }
+                    let data = match lookup(g, &self.scratch, id) {
+                        Object::Buffer(b) => b.data.as_deref().unwrap_or_default(),
+                        _ => &[],
+                    };
+                    self.e.write_payload(&header, data)?;
+                    self.memoize(id);
+                } else {
+                    self.e.op(op::NEXT_BUFFER);
+                    if readonly {
+                        self.e.op(op::READONLY_BUFFER);
+                    }
+                }
+            }
+            _ => {
+                // Natives only live in the graph; temporaries are never natives.
+                let native = g.objects.get(id as usize).ok_or_else(|| Error::unpicklable("internal: temporary native"))?;
+                let inst = reduce::native_reduction(native, proto, &mut NativeCx { g, scratch: &mut self.scratch })?;
+                let inst_id = self.temp(Object::Instance(inst));
+                self.save_instance(id, inst_id.id().expect("temp is a ref").0)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn tuple_end(&mut self, id: u32, len: u32, marked: bool) {
+        if let Some(&idx) = self.memo.get(&id) {
+            // The tuple was reached through its own items: drop them and fetch it instead.
+            if marked && self.proto() >= 1 {
+                self.e.op(op::POP_MARK);
+            } else {
+                let pops = if marked { len + 1 } else { len };
+                for _ in 0..pops {
+                    self.e.op(op::POP);
+                }
+            }
+            self.e.memo_get(idx);
+            return;
+        }
+        let code = if marked { op::TUPLE } else { [op::TUPLE1, op::TUPLE2, op::TUPLE3][len as usize - 1] };
+        self.e.op(code);
+        self.memoize(id);
+    }
+
+    /// Queue `callable(*args)` (REDUCE) or `cls.__new__` (NEWOBJ/NEWOBJ_EX), then the memo and
+    /// the instance tail.
+    fn call(&mut self, key: u32, kind: Construct, callable: Value, args: Value, kwargs: Option<Value>, tail: Option<u32>) {
+        let code = match kind {
+            Construct::NewObj => op::NEWOBJ,
+            Construct::NewObjEx => op::NEWOBJ_EX,
+            _ => op::REDUCE,
+        };
+        self.tasks.push(Task::CallEnd { key, code: Some(code), tail });
+        if let Some(kw) = kwargs {
+            self.tasks.push(Task::Save(kw));
+        }
+        self.tasks.push(Task::Save(args));
+        self.tasks.push(Task::Save(callable));
+    }
+
+    fn global_name(&self, v: Value) -> Option<(String, String)> {
+        match v.id().map(|id| self.obj(id.0)) {
+            Some(Object::Global(g)) => Some((g.module.clone(), g.name.clone())),
+            _ => None,
+        }
+    }
+
+    fn save_instance(&mut self, key: u32, inst_id: u32) -> Result<()> {
+        let proto = self.proto();
+        let Object::Instance(inst) = self.obj(inst_id) else {
+            return Err(Error::unpicklable("internal: not an instance"));
+        };
+        let (construct, callable, args, kwargs) = (inst.construct, inst.callable, inst.args, inst.kwargs);
+        let arg_items: Option<Vec<Value>> = match args.id().map(|a| self.obj(a.0)) {
+            Some(Object::Tuple(items)) => Some(items.clone()),
+            _ => None,
+        };
+        let tail = Some(inst_id);
+        match construct {
+            Construct::Reduce => {
+                let name = self.global_name(callable);
+                let is = |n: &str| name.as_ref().is_some_and(|(_, x)| x == n);
+                match arg_items.as_deref() {
+                    Some([cls, rest @ ..]) if proto >= 2 && is("__newobj__") => {
+                        let (cls, rest) = (*cls, rest.to_vec());
+                        let args = self.temp(Object::Tuple(rest));
+                        self.call(key, Construct::NewObj, cls, args, None, tail);
+                    }
+                    Some(&[cls, a, kw]) if proto >= 4 && is("__newobj_ex__") => {
+                        self.call(key, Construct::NewObjEx, cls, a, Some(kw), tail);
+                    }
+                    _ => self.call(key, Construct::Reduce, callable, args, None, tail),
+                }
+            }
+            Construct::NewObj if proto >= 2 => self.call(key, Construct::NewObj, callable, args, None, tail),
+            Construct::NewObj => {
+                let mut items = vec![callable];
+                items.extend(arg_items.unwrap_or_default());
+                let f = self.temp_global("copyreg", "__newobj__");
+                let args = self.temp(Object::Tuple(items));
+                self.call(key, Construct::Reduce, f, args, None, tail);
+            }
+            Construct::NewObjEx if proto >= 4 => {
+                self.call(key, Construct::NewObjEx, callable, args, kwargs, tail)
+            }
+            Construct::NewObjEx => {
+                let f = self.temp_global("copyreg", "__newobj_ex__");
+                let kw = kwargs.unwrap_or(Value::None);
+                let args = self.temp(Object::Tuple(vec![callable, args, kw]));
+                self.call(key, Construct::Reduce, f, args, None, tail);
+            }
+            Construct::Inst | Construct::Obj => {
+                let items = arg_items.ok_or_else(|| Error::unpicklable("INST/OBJ arguments must be a tuple"))?;
+                let args_seq = args.id().expect("tuple args are a ref").0;
+                let n = items.len() as u32;
+                if proto == 0 {
+                    let (module, name) = self
+                        .global_name(callable)
+                        .ok_or_else(|| Error::unpicklable("protocol 0 INST needs a named class"))?;
+                    let (m, n2) = crate::compat::to_py2(&module, &name);
+                    let text = format!("i{m}\n{n2}\n").into_bytes().into_boxed_slice();
+                    self.tasks.push(Task::CallEnd { key, code: None, tail });
+                    self.tasks.push(Task::Bytes(text));
+                    self.tasks.push(Task::Items { seq: args_seq, pos: 0, end: n });
+                } else {
+                    self.tasks.push(Task::CallEnd { key, code: Some(op::OBJ), tail });
+                    self.tasks.push(Task::Items { seq: args_seq, pos: 0, end: n });
+                    self.tasks.push(Task::Save(callable));
+                }
+                self.e.op(op::MARK);
+            }
+        }
+        Ok(())
+    }
+
+    /// After an instance is created and memoized: list items, dict items, then BUILD.
+    fn instance_tail(&mut self, inst_id: u32) {
+        let Object::Instance(inst) = self.obj(inst_id) else { return };
+        let state = inst.state;
+        let has_list = !inst.list_items.is_empty();
+        let has_dict = !inst.dict_items.is_empty();
+        if let Some(state) = state {
+            self.tasks.push(Task::Op(op::BUILD));
+            self.tasks.push(Task::Save(state));
+        }
+        let proto = self.proto();
+        if has_dict {
+            self.tasks.push(if proto >= 1 {
+                Task::Batches { seq: inst_id, pos: 0, style: Batching::IterDict }
+            } else {
+                Task::EachAppend { seq: inst_id, pos: 0, pairs: true }
+            });
+        }
+        if has_list {
+            self.tasks.push(if proto >= 1 {
+                Task::Batches { seq: inst_id, pos: 0, style: Batching::IterList }
+            } else {
+                Task::EachAppend { seq: inst_id, pos: 0, pairs: false }
+            });
+        }
+    }
+
+    fn each_append(&mut self, seq: u32, pos: u32, pairs: bool) {
+        if pos >= self.seq_len(seq, pairs) {
+            return;
+        }
+        self.tasks.push(Task::EachAppend { seq, pos: pos + 1, pairs });
+        if pairs {
+            let (k, v) = self.seq_pairs(seq)[pos as usize];
+            self.tasks.push(Task::Op(op::SETITEM));
+            self.tasks.push(Task::Save(v));
+            self.tasks.push(Task::Save(k));
+        } else {
+            let item = self.seq_items(seq)[pos as usize];
+            self.tasks.push(Task::Op(op::APPEND));
+            self.tasks.push(Task::Save(item));
+        }
+    }
+
+    /// One batch of a container's items, then the next batch (CPython's batching, quirks kept).
+    fn batches(&mut self, seq: u32, pos: u32, style: Batching) {
+        let pairs = matches!(style, Batching::ExactDict | Batching::IterDict);
+        let len = self.seq_len(seq, pairs);
+        let remaining = len - pos;
+        let (single, multi) = match style {
+            Batching::ExactList | Batching::IterList => (op::APPEND, op::APPENDS),
+            Batching::ExactDict | Batching::IterDict => (op::SETITEM, op::SETITEMS),
+            Batching::Set => (op::ADDITEMS, op::ADDITEMS),
+        };
+        let items_task = |end| if pairs { Task::Pairs { seq, pos, end } } else { Task::Items { seq, pos, end } };
+        let single_item = match style {
+            Batching::ExactList | Batching::ExactDict => pos == 0 && len == 1,
+            Batching::IterList | Batching::IterDict => remaining == 1,
+            Batching::Set => false,
+        };
+        if single_item {
+            self.tasks.push(Task::Op(single));
+            self.tasks.push(items_task(pos + 1));
+            return;
+        }
+        if remaining == 0 && matches!(style, Batching::ExactList | Batching::IterList | Batching::IterDict) {
+            return;
+        }
+        let end = pos + remaining.min(BATCH);
+        // Dicts, sets and reduce items loop while the last batch was full, so an exact dict or
+        // set whose size is a multiple of 1000 ends with an empty MARK…SETITEMS/ADDITEMS.
+        let more = match style {
+            Batching::ExactList => end < len,
+            _ => end - pos == BATCH,
+        };
+        if more {
+            self.tasks.push(Task::Batches { seq, pos: end, style });
+        }
+        self.tasks.push(Task::Op(multi));
+        self.tasks.push(items_task(end));
+        self.e.op(op::MARK);
+    }
+
+    fn save_global(&mut self, key: Option<u32>, module: String, name: String) -> Result<()> {
+        if let Some(&idx) = self.globals.get(&(module.clone(), name.clone())) {
+            self.e.memo_get(idx);
+            if let Some(k) = key {
+                self.memo.insert(k, idx);
+            }
+            return Ok(());
+        }
+        let proto = self.proto();
+        if proto >= 4 {
+            self.save_name_str(&module)?;
+            self.save_name_str(&name)?;
+            self.tasks.push(Task::GlobalEnd { key, name: (module, name) });
+            return Ok(());
+        }
+        if let Some((parent, last)) = name.rsplit_once('.') {
+            // Nested qualnames before protocol 4: getattr(parent, 'last').
+            let f = self.temp_global("builtins", "getattr");
+            let parent = self.temp_global(&module, parent);
+            let last = self.temp_str(last);
+            let args = self.temp(Object::Tuple(vec![parent, last]));
+            self.tasks.push(Task::NestedGlobalEnd { key, name: (module, name) });
+            self.tasks.push(Task::Save(args));
+            self.tasks.push(Task::Save(f));
+            return Ok(());
+        }
+        let (m, n) = if proto < 3 { crate::compat::to_py2(&module, &name) } else { (module.as_str(), name.as_str()) };
+        if proto < 3 && !(m.is_ascii() && n.is_ascii()) {
+            return Err(Error::unpicklable(format!(
+                "can't pickle global identifier '{m}.{n}' using pickle protocol {proto}"
+            )));
+        }
+        let text = format!("c{m}\n{n}\n");
+        self.e.write(text.as_bytes());
+        self.global_memoize(key, (module, name));
+        Ok(())
+    }
+
+    /// Module and qualname strings of STACK_GLOBAL, shared by content as CPython shares them.
+    fn save_name_str(&mut self, s: &str) -> Result<()> {
+        if let Some(&idx) = self.name_strs.get(s) {
+            self.e.memo_get(idx);
+            return Ok(());
+        }
+        let n = s.len();
+        if n < 256 {
+            self.e.write(&[op::SHORT_BINUNICODE, n as u8]);
+        } else {
+            self.e.op(op::BINUNICODE);
+            self.e.write(&(n as u32).to_le_bytes());
+        }
+        self.e.write(s.as_bytes());
+        let idx = self.e.memo_put();
+        self.name_strs.insert(s.to_owned(), idx);
+        Ok(())
+    }
+}
+
+fn lookup_str<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x [u8] {
+    match lookup(g, scratch, id) {
+        Object::Str(s) => s.as_bytes(),
+        _ => &[],
+    }
+}
+
+fn lookup_bytes<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x [u8] {
+    match lookup(g, scratch, id) {
+        Object::Bytes(b) => b,
+        _ => &[],
+    }
+}
+
+/// Access for the natives' reductions: the graph and a place for temporaries.
+pub(crate) struct NativeCx<'x> {
+    pub(crate) g: &'x Graph,
+    pub(crate) scratch: &'x mut Vec<Object>,
+}
+
+impl NativeCx<'_> {
+    pub(crate) fn temp(&mut self, obj: Object) -> Value {
+        let id = (self.g.objects.len() + self.scratch.len()) as u32;
+        self.scratch.push(obj);
+        Value::Ref(crate::ObjId(id))
+    }
+}
+
+/// Minimal little-endian two's-complement bytes of an int (LONG1), empty for zero.
+fn encode_long(i: i64) -> Vec<u8> {
+    if i == 0 {
+        return Vec::new();
+    }
+    let mut b = i.to_le_bytes().to_vec();
+    while b.len() > 1 {
+        let last = b[b.len() - 1];
+        let prev = b[b.len() - 2];
+        if (last == 0 && prev & 0x80 == 0) || (last == 0xff && prev & 0x80 != 0) {
+            b.pop();
+        } else {
+            break;
+        }
+    }
+    b
+}
+
+/// Protocol 0's UNICODE text: raw-unicode-escape, plus escapes for `\`, NUL, `\n`, `\r`, `\x1a`.
+fn raw_unicode_escape(s: &crate::PyStr, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    for cp in s.code_points() {
+        if cp >= 0x10000 {
+            let _ = write!(out, "\\U{cp:08x}");
+        } else if cp >= 256 || matches!(cp, 0x5c | 0 | 0x0a | 0x0d | 0x1a) {
+            let _ = write!(out, "\\u{cp:04x}");
+        } else {
+            out.push(cp as u8);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! How CPython reduces the stdlib types brinery keeps as natives, per protocol, so they are
+//! written back the way CPython writes them.
+
+use super::NativeCx;
+use crate::error::{Error, Result};
+use crate::value::{Construct, Dict, Global, Instance, Object, PyStr, Time, Value};
+use num_bigint::BigInt;
+
+fn global(cx: &mut NativeCx<'_>, module: &str, name: &str) -> Value {
+    cx.temp(Object::Global(Global { module: module.into(), name: name.into() }))
+}
+
+fn tuple(cx: &mut NativeCx<'_>, items: Vec<Value>) -> Value {
+    cx.temp(Object::Tuple(items))
+}
+
+fn call(callable: Value, args: Value) -> Instance {
+    Instance {
+        construct: Construct::Reduce,
+        callable,
+        args,
+        kwargs: None,
+        state: None,
+        list_items: Vec::new(),
+        dict_items: Vec::new(),
+    }
+}
+
+fn with_tz(cx: &mut NativeCx<'_>, state: Vec<u8>, tz: Option<Value>) -> Value {
+    let state = cx.temp(Object::Bytes(state));
+    let items = match tz {
+        Some(tz) => vec![state, tz],
+        None => vec![state],
+    };
+    tuple(cx, items)
+}
+
+/// The `__reduce_ex__(proto)` of a native, as an inert instance whose temporaries live in `cx`.
+pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>) -> Result<Instance> {
+    Ok(match native {
+        Object::Complex(re, im) => {
+            let cls = global(cx, "builtins", "complex");
+            let args = tuple(cx, vec![Value::Float(*re), Value::Float(*im)]);
+            let mut inst = call(cls, args);
+            if proto >= 2 {
+                inst.construct = Construct::NewObj;
+            }
+            inst
+        }
+        Object::Range(a, b, c) => {
+            let f = global(cx, "builtins", "range");
+            call(f, tuple(cx, vec![*a, *b, *c]))
+        }
+        Object::Slice(a, b, c) => {
+            let f = global(cx, "builtins", "slice");
+            call(f, tuple(cx, vec![*a, *b, *c]))
+        }
+        Object::Date(d) => {
+            let f = global(cx, "datetime", "date");
+            call(f, with_tz(cx, d.state().to_vec(), None))
+        }
+        // CPython writes PEP 495's fold bit only from protocol 4 on.
+        Object::Time(t) => {
+            let f = global(cx, "datetime", "time");
+            let t = Time { fold: t.fold && proto > 3, ..*t };
+            call(f, with_tz(cx, t.state().to_vec(), t.tzinfo))
+        }
+        Object::DateTime(dt) => {
+            let f = global(cx, "datetime", "datetime");
+            let mut dt = *dt;
+            dt.time.fold &= proto > 3;
+            call(f, with_tz(cx, dt.state().to_vec(), dt.time.tzinfo))
+        }
+        Object::TimeDelta(td) => {
+            let f = global(cx, "datetime", "timedelta");
+            let args = vec![Value::Int(td.days as i64), Value::Int(td.seconds as i64), Value::Int(td.microseconds as i64)];
+            call(f, tuple(cx, args))
+        }
+        Object::TimeZone(offset, name) => {
+            let f = global(cx, "datetime", "timezone");
+            let mut args = vec![*offset];
+            args.extend(name);
+            call(f, tuple(cx, args))
+        }
+        Object::Decimal(s) => {
+            let f = global(cx, "decimal", "Decimal");
+            let s = cx.temp(Object::Str(PyStr::from(s.as_str())));
+            call(f, tuple(cx, vec![s]))
+        }
+        Object::Uuid(n) => {
+            let cls = global(cx, "uuid", "UUID");
+            let key = cx.temp(Object::Str(PyStr::from("int")));
+            let value = match i64::try_from(*n) {
+                Ok(i) => Value::Int(i),
+                Err(_) => cx.temp(Object::Int(BigInt::from(*n))),
+            };
+            let mut state = Dict::default();
+            state.insert_unchecked(key, value);
+            let state = cx.temp(Object::Dict(state));
+            let mut inst = if proto >= 2 {
+                let args = tuple(cx, Vec::new());
+                let mut inst = call(cls, args);
+                inst.construct = Construct::NewObj;
+                inst
+            } else {
+                let f = global(cx, "copyreg", "_reconstructor");
+                let base = global(cx, "builtins", "object");
+                let args = tuple(cx, vec![cls, base, Value::None]);
+                call(f, args)
+            };
+            inst.state = Some(state);
+            inst
+        }
+        Object::Fraction(n, d) => {
+            let f = global(cx, "fractions", "Fraction");
+            call(f, tuple(cx, vec![*n, *d]))
+        }
+        Object::OrderedDict(d) => {
+            let f = global(cx, "collections", "OrderedDict");
+            let mut inst = call(f, tuple(cx, Vec::new()));
+            inst.dict_items = d.entries().to_vec();
+            inst
+        }
+        Object::DefaultDict(factory, d) => {
+            let f = global(cx, "collections", "defaultdict");
+            let args = if *factory == Value::None { Vec::new() } else { vec![*factory] };
+            let mut inst = call(f, tuple(cx, args));
+            inst.dict_items = d.entries().to_vec();
+            inst
+        }
+        Object::Deque(items, maxlen) => {
+            let f = global(cx, "collections", "deque");
+            let args = if *maxlen == Value::None {
+                Vec::new()
+            } else {
+                let empty = tuple(cx, Vec::new());
+                vec![empty, *maxlen]
+            };
+            let mut inst = call(f, tuple(cx, args));
+            inst.list_items = items.clone();
+            inst
+        }
+        Object::Counter(d) => {
+            let f = global(cx, "collections", "Counter");
+            let copy = cx.temp(Object::Dict(d.clone()));
+            call(f, tuple(cx, vec![copy]))
+        }
+        other => return Err(Error::unpicklable(format!("cannot reduce a '{}' object", other.type_name()))),
+    })
+}

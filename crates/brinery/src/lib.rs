@@ -1,0 +1,144 @@
+//! # brinery
+//!
+//! Python's pickle format in Rust: reads and writes every protocol (0–5) exactly as CPython
+//! does, keeps shared references and cycles, keeps class instances as inert data, and never
+//! runs code.
+//!
+//! ```
+//! // Python: pickle.dumps({'a': [1, 2.5, None]}, protocol=2)
+//! let data = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01G@\x04\x00\x00\x00\x00\x00\x00Nes.";
+//! let graph = brinery::loads(data).unwrap();
+//! let brinery::Object::Dict(d) = graph.object(graph.root()).unwrap() else { panic!() };
+//! let list = d.get_str(&graph, "a").unwrap();
+//! assert!(matches!(graph.object(list), Some(brinery::Object::List(items)) if items.len() == 3));
+//! // Written back, byte for byte what CPython writes:
+//! assert_eq!(brinery::dumps(&graph, 2).unwrap(), data);
+//! ```
+//!
+//! The pieces: [`opcodes`] (the opcode table as data), [`machine`] (one unpickling machine
+//! generic over a [`Builder`]), [`Graph`] (the value graph the default builder makes), and the
+//! pickler ([`dumps`], [`dump`]).
+
+#![warn(missing_docs)]
+
+mod builder;
+pub mod compat;
+mod dump;
+mod error;
+mod graph_builder;
+pub mod machine;
+mod natives;
+pub mod opcodes;
+mod options;
+pub mod read;
+mod text;
+mod value;
+
+pub use builder::{Builder, Text};
+pub use dump::{dump_with, float_repr, DumpOptions, DEFAULT_PROTOCOL};
+pub use error::{Error, ErrorKind, Result};
+pub use graph_builder::GraphBuilder;
+pub use machine::HIGHEST_PROTOCOL;
+pub use options::{Encoding, Limits, LoadOptions};
+pub use value::{
+    Buffer, CodePoints, Construct, Date, DateTime, Dict, Global, Graph, Instance, ObjId, Object, PyStr, Set, Time,
+    TimeDelta, Value,
+};
+
+use read::{IoRead, Read, SliceRead};
+
+/// Load one pickle from a byte slice (bytes after its STOP are ignored, as `pickle.loads` does).
+pub fn loads(data: &[u8]) -> Result<Graph> {
+    loads_with(data, &LoadOptions::default())
+}
+
+/// [`loads`] with options.
+pub fn loads_with(data: &[u8], opts: &LoadOptions) -> Result<Graph> {
+    load_one(&mut SliceRead::new(data), opts)
+}
+
+/// Load one pickle from a reader.
+pub fn load<R: std::io::Read>(reader: R, opts: &LoadOptions) -> Result<Graph> {
+    load_one(&mut IoRead::new(reader), opts)
+}
+
+fn load_one<'de, R: Read<'de>>(r: &mut R, opts: &LoadOptions) -> Result<Graph> {
+    let mut b = GraphBuilder::new(opts.buffers.clone());
+    match machine::run(r, &mut b, opts)? {
+        Some(root) => Ok(b.finish(root)),
+        None => Err(Error::from(ErrorKind::Eof).at(r.offset(), None)),
+    }
+}
+
+/// Every pickle in a byte slice, back to back, as repeated `pickle.load` until end of input.
+pub fn loads_all(data: &[u8], opts: &LoadOptions) -> Result<Vec<Graph>> {
+    Stream::new(SliceRead::new(data), opts.clone()).collect()
+}
+
+/// Iterator over the pickles in a stream, one [`Graph`] each, until end of input.
+///
+/// ```
+/// let two = b"K\x01.K\x02.";
+/// let graphs: Vec<_> = brinery::Stream::from_reader(&two[..], Default::default())
+///     .collect::<Result<_, _>>()
+///     .unwrap();
+/// assert_eq!(graphs.len(), 2);
+/// assert_eq!(graphs[1].root(), brinery::Value::Int(2));
+/// ```
+pub struct Stream<R> {
+    reader: R,
+    opts: LoadOptions,
+    builder: GraphBuilder,
+    done: bool,
+}
+
+impl<R: std::io::Read> Stream<IoRead<R>> {
+    /// Read pickles from any reader.
+    pub fn from_reader(reader: R, opts: LoadOptions) -> Self {
+        Stream::new(IoRead::new(reader), opts)
+    }
+}
+
+impl<R> Stream<R> {
+    /// Read pickles from a [`read::Read`] source.
+    pub fn new(reader: R, opts: LoadOptions) -> Self {
+        let builder = GraphBuilder::new(opts.buffers.clone());
+        Stream { reader, opts, builder, done: false }
+    }
+}
+
+impl<'de, R: Read<'de>> Iterator for Stream<R> {
+    type Item = Result<Graph>;
+
+    fn next(&mut self) -> Option<Result<Graph>> {
+        if self.done {
+            return None;
+        }
+        match machine::run(&mut self.reader, &mut self.builder, &self.opts) {
+            Ok(Some(root)) => Some(Ok(self.builder.take(root))),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Write a graph as a pickle of the given protocol (0–5).
+pub fn dumps(graph: &Graph, protocol: u8) -> Result<Vec<u8>> {
+    dumps_with(graph, &mut DumpOptions::new(protocol))
+}
+
+/// [`dumps`] with options.
+pub fn dumps_with(graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Vec<u8>> {
+    dump_with(Vec::new(), graph, opts)
+}
+
+/// Write a graph to a writer (streamed: large payloads go straight through).
+pub fn dump<W: std::io::Write>(writer: W, graph: &Graph, protocol: u8) -> Result<()> {
+    dump_with(writer, graph, &mut DumpOptions::new(protocol)).map(drop)
+}

@@ -1,0 +1,639 @@
+//! The unpickling machine: one loop over opcodes, generic over the [`Builder`] that makes values.
+
+use crate::builder::{Builder, Text};
+use crate::compat;
+use crate::error::{Error, ErrorKind, Result};
+use crate::opcodes::op;
+use crate::options::{Encoding, LoadOptions};
+use crate::read::{Chunk, Read};
+use crate::text::{self, IntArg};
+use crate::value::push_code_point;
+use std::collections::HashMap;
+
+/// The highest protocol this machine reads.
+pub const HIGHEST_PROTOCOL: u8 = 5;
+
+/// Memo indices are dense in practice; far-off ones go to a map so a lone huge index
+/// (`LONG_BINPUT 0xffffffff`) costs one entry, not four billion.
+struct Memo<V> {
+    dense: Vec<Option<V>>,
+    sparse: HashMap<u64, V>,
+    count: usize,
+}
+
+impl<V: Clone> Memo<V> {
+    fn new() -> Self {
+        Memo { dense: Vec::new(), sparse: HashMap::new(), count: 0 }
+    }
+
+    fn get(&self, idx: u64) -> Option<&V> {
+        match self.dense.get(idx as usize) {
+            Some(slot) => slot.as_ref(),
+            None => self.sparse.get(&idx),
+        }
+    }
+
+    fn put(&mut self, idx: u64, v: V, limit: usize) -> Result<()> {
+        let len = self.dense.len() as u64;
+        if idx < len {
+            if self.dense[idx as usize].replace(v).is_none() {
+                self.count += 1;
+            }
+        } else if idx <= len + 64 + len / 2 {
+            self.dense.resize(idx as usize, None);
+            self.dense.push(Some(v));
+            self.count += 1;
+        } else if self.sparse.insert(idx, v).is_none() {
+            self.count += 1;
+        }
+        if self.count > limit {
+            return Err(ErrorKind::Limit { what: "memo", limit: limit as u64 }.into());
+        }
+        Ok(())
+    }
+
+    fn next_index(&self) -> u64 {
+        self.count as u64
+    }
+}
+
+/// Run one pickle from `r` through `b`. `Ok(None)` when the input is already at its end.
+pub fn run<'de, R, B>(r: &mut R, b: &mut B, opts: &LoadOptions) -> Result<Option<B::Value>>
+where
+    R: Read<'de>,
+    B: Builder<'de>,
+{
+    let mut m = Machine { b, stack: Vec::new(), marks: Vec::new(), memo: Memo::new(), proto: 0, opts, payload: 0 };
+    let start = r.offset();
+    let mut ops: u64 = 0;
+    loop {
+        let pos = r.offset();
+        let code = match r.byte()? {
+            Some(c) => c,
+            None if pos == start => return Ok(None),
+            None => return Err(Error::from(ErrorKind::Eof).at(pos, None)),
+        };
+        ops += 1;
+        if ops > opts.limits.opcodes {
+            return Err(Error::from(ErrorKind::Limit { what: "opcode", limit: opts.limits.opcodes }).at(pos, Some(code)));
+        }
+        match m.step(code, r) {
+            Ok(None) => {}
+            Ok(Some(v)) => return Ok(Some(v)),
+            Err(e) => return Err(e.at(pos, crate::opcodes::lookup(code).map(|o| o.code))),
+        }
+    }
+}
+
+struct Machine<'a, 'o, B: Builder<'a>> {
+    b: &'o mut B,
+    stack: Vec<B::Value>,
+    marks: Vec<usize>,
+    memo: Memo<B::Value>,
+    proto: u8,
+    opts: &'o LoadOptions,
+    payload: u64,
+}
+
+fn underflow_kind(marked: bool) -> Error {
+    if marked {
+        ErrorKind::UnexpectedMark.into()
+    } else {
+        ErrorKind::StackUnderflow.into()
+    }
+}
+
+impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
+    /// Items below the topmost mark belong to an outer container and are out of reach.
+    #[inline]
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    #[inline]
+    fn push(&mut self, v: B::Value) -> Result<()> {
+        if self.stack.len() >= self.opts.limits.stack {
+            return Err(ErrorKind::Limit { what: "stack", limit: self.opts.limits.stack as u64 }.into());
+        }
+        self.stack.push(v);
+        Ok(())
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Result<B::Value> {
+        if self.stack.len() <= self.fence() {
+            return Err(underflow_kind(!self.marks.is_empty()));
+        }
+        Ok(self.stack.pop().expect("checked against the fence"))
+    }
+
+    #[inline]
+    fn top(&self) -> Result<&B::Value> {
+        if self.stack.len() <= self.fence() {
+            return Err(underflow_kind(!self.marks.is_empty()));
+        }
+        Ok(self.stack.last().expect("checked against the fence"))
+    }
+
+    fn pop_mark(&mut self) -> Result<usize> {
+        self.marks.pop().ok_or_else(|| ErrorKind::MarkNotFound.into())
+    }
+
+    fn count_payload(&mut self, n: u64) -> Result<()> {
+        self.payload = self.payload.saturating_add(n);
+        if self.payload > self.opts.limits.bytes || n > self.opts.limits.bytes {
+            return Err(ErrorKind::Limit { what: "bytes", limit: self.opts.limits.bytes }.into());
+        }
+        Ok(())
+    }
+
+    fn length<R: Read<'de>>(&mut self, r: &mut R, width: usize, what: &'static str) -> Result<u64> {
+        let n = match width {
+            1 => r.array::<1>()?[0] as u64,
+            4 => u32::from_le_bytes(r.array()?) as u64,
+            _ => {
+                let n = u64::from_le_bytes(r.array()?);
+                if n > i64::MAX as u64 {
+                    return Err(ErrorKind::TooLarge { what, max: i64::MAX as u64 }.into());
+                }
+                n
+            }
+        };
+        self.count_payload(n)?;
+        Ok(n)
+    }
+
+    fn push_int(&mut self, arg: IntArg) -> Result<()> {
+        let v = match arg {
+            IntArg::Bool(b) => self.b.bool(b),
+            IntArg::Small(i) => self.b.int(i),
+            IntArg::Big(n) => self.b.big_int(n)?,
+        };
+        self.push(v)
+    }
+
+    fn push_text(&mut self, chunk: Chunk<'de, '_>) -> Result<()> {
+        let v = self.b.str(decode_utf8(chunk)?)?;
+        self.push(v)
+    }
+
+    fn push_py2_string(&mut self, chunk: Chunk<'de, '_>) -> Result<()> {
+        let v = match self.opts.encoding {
+            Encoding::Bytes => self.b.bytes(chunk)?,
+            Encoding::Utf8 => self.b.str(decode_utf8(chunk)?)?,
+            enc => {
+                let bytes = chunk.as_slice();
+                if enc == Encoding::Ascii || bytes.is_ascii() {
+                    if let Some(&bad) = bytes.iter().find(|b| !b.is_ascii()) {
+                        return Err(ErrorKind::Decode { encoding: "ascii", byte: bad }.into());
+                    }
+                    self.b.str(decode_utf8(chunk)?)?
+                } else {
+                    let mut out = Vec::with_capacity(bytes.len() * 2);
+                    for &byte in bytes {
+                        let cp = if enc == Encoding::Cp1252 { cp1252(byte)? } else { byte as u32 };
+                        push_code_point(&mut out, cp).expect("code points below 0x10000");
+                    }
+                    self.b.str(Text::Owned(String::from_utf8(out).expect("encoded from chars")))?
+                }
+            }
+        };
+        self.push(v)
+    }
+
+    fn memo_get(&mut self, idx: i64) -> Result<()> {
+        let v = u64::try_from(idx).ok().and_then(|i| self.memo.get(i)).cloned();
+        match v {
+            Some(v) => self.push(v),
+            None => Err(ErrorKind::MemoNotFound(idx).into()),
+        }
+    }
+
+    fn memo_put(&mut self, idx: u64) -> Result<()> {
+        let v = self.top()?.clone();
+        self.memo.put(idx, v, self.opts.limits.memo)
+    }
+
+    fn global_name<R: Read<'de>>(r: &mut R) -> Result<(String, String)> {
+        let module = line_utf8(r.line()?.as_slice())?;
+        let name = line_utf8(r.line()?.as_slice())?;
+        Ok((module, name))
+    }
+
+    fn mapped<'n>(&self, module: &'n str, name: &'n str) -> (&'n str, &'n str) {
+        if self.proto < 3 {
+            compat::to_py3(module, name)
+        } else {
+            (module, name)
+        }
+    }
+
+    #[inline]
+    fn step<R: Read<'de>>(&mut self, code: u8, r: &mut R) -> Result<Option<B::Value>> {
+        match code {
+            op::MARK => {
+                if self.marks.len() >= self.opts.limits.marks {
+                    return Err(ErrorKind::Limit { what: "mark", limit: self.opts.limits.marks as u64 }.into());
+                }
+                self.marks.push(self.stack.len());
+            }
+            op::STOP => return self.pop().map(Some),
+            op::POP => {
+                if self.marks.last() == Some(&self.stack.len()) {
+                    self.marks.pop();
+                } else {
+                    self.pop()?;
+                }
+            }
+            op::POP_MARK => {
+                let mark = self.pop_mark()?;
+                self.stack.truncate(mark);
+            }
+            op::DUP => {
+                let v = self.top()?.clone();
+                self.push(v)?;
+            }
+            op::NONE => {
+                let v = self.b.none();
+                self.push(v)?;
+            }
+            op::NEWTRUE | op::NEWFALSE => {
+                let v = self.b.bool(code == op::NEWTRUE);
+                self.push(v)?;
+            }
+            op::INT => {
+                let arg = text::parse_int(r.line()?.as_slice())?;
+                self.push_int(arg)?;
+            }
+            op::BININT => {
+                let v = self.b.int(i32::from_le_bytes(r.array()?) as i64);
+                self.push(v)?;
+            }
+            op::BININT1 => {
+                let v = self.b.int(r.array::<1>()?[0] as i64);
+                self.push(v)?;
+            }
+            op::BININT2 => {
+                let v = self.b.int(u16::from_le_bytes(r.array()?) as i64);
+                self.push(v)?;
+            }
+            op::LONG => {
+                let arg = text::parse_long(r.line()?.as_slice())?;
+                self.push_int(arg)?;
+            }
+            op::LONG1 => {
+                let n = self.length(r, 1, "LONG1")?;
+                let arg = text::decode_long(r.take(n)?.as_slice());
+                self.push_int(arg)?;
+            }
+            op::LONG4 => {
+                let n = i32::from_le_bytes(r.array()?);
+                if n < 0 {
+                    return Err(ErrorKind::NegativeLength("LONG").into());
+                }
+                self.count_payload(n as u64)?;
+                let arg = text::decode_long(r.take(n as u64)?.as_slice());
+                self.push_int(arg)?;
+            }
+            op::FLOAT => {
+                let f = text::parse_float(r.line()?.as_slice())?;
+                let v = self.b.float(f);
+                self.push(v)?;
+            }
+            op::BINFLOAT => {
+                let v = self.b.float(f64::from_be_bytes(r.array()?));
+                self.push(v)?;
+            }
+            op::STRING => {
+                let bytes = text::parse_string(r.line()?.as_slice())?;
+                self.count_payload(bytes.len() as u64)?;
+                self.push_py2_string(Chunk::Owned(bytes))?;
+            }
+            op::BINSTRING => {
+                let n = i32::from_le_bytes(r.array()?);
+                if n < 0 {
+                    return Err(ErrorKind::NegativeLength("BINSTRING").into());
+                }
+                self.count_payload(n as u64)?;
+                let chunk = r.take(n as u64)?;
+                self.push_py2_string(chunk)?;
+            }
+            op::SHORT_BINSTRING => {
+                let n = self.length(r, 1, "SHORT_BINSTRING")?;
+                let chunk = r.take(n)?;
+                self.push_py2_string(chunk)?;
+            }
+            op::SHORT_BINBYTES | op::BINBYTES | op::BINBYTES8 => {
+                let (width, what) = match code {
+                    op::SHORT_BINBYTES => (1, "SHORT_BINBYTES"),
+                    op::BINBYTES => (4, "BINBYTES"),
+                    _ => (8, "BINBYTES8"),
+                };
+                let n = self.length(r, width, what)?;
+                let chunk = r.take(n)?;
+                let v = self.b.bytes(chunk)?;
+                self.push(v)?;
+            }
+            op::BYTEARRAY8 => {
+                let n = self.length(r, 8, "BYTEARRAY8")?;
+                let chunk = r.take(n)?;
+                let v = self.b.bytearray(chunk)?;
+                self.push(v)?;
+            }
+            op::SHORT_BINUNICODE | op::BINUNICODE | op::BINUNICODE8 => {
+                let (width, what) = match code {
+                    op::SHORT_BINUNICODE => (1, "SHORT_BINUNICODE"),
+                    op::BINUNICODE => (4, "BINUNICODE"),
+                    _ => (8, "BINUNICODE8"),
+                };
+                let n = self.length(r, width, what)?;
+                let chunk = r.take(n)?;
+                self.push_text(chunk)?;
+            }
+            op::UNICODE => {
+                let line = r.line()?;
+                self.count_payload(line.as_slice().len() as u64)?;
+                let cps = text::raw_unicode_escape_decode(line.as_slice())?;
+                let mut out = Vec::with_capacity(cps.len());
+                for cp in cps {
+                    push_code_point(&mut out, cp).expect("range checked while decoding");
+                }
+                self.push_text(Chunk::Owned(out))?;
+            }
+            op::NEXT_BUFFER => {
+                let v = self.b.next_buffer()?;
+                self.push(v)?;
+            }
+            op::READONLY_BUFFER => {
+                let top = self.top()?.clone();
+                self.b.readonly_buffer(&top)?;
+            }
+            op::EMPTY_LIST => {
+                let v = self.b.list(&[])?;
+                self.push(v)?;
+            }
+            op::APPEND => {
+                let item = self.pop()?;
+                let list = self.top()?.clone();
+                self.b.append(&list, item)?;
+            }
+            op::APPENDS => {
+                let mark = self.pop_mark()?;
+                if mark == 0 || mark <= self.fence() {
+                    return Err(ErrorKind::StackUnderflow.into());
+                }
+                let (head, items) = self.stack.split_at(mark);
+                self.b.extend(&head[mark - 1], items)?;
+                self.stack.truncate(mark);
+            }
+            op::LIST => {
+                let mark = self.pop_mark()?;
+                let v = self.b.list(&self.stack[mark..])?;
+                self.stack.truncate(mark);
+                self.push(v)?;
+            }
+            op::EMPTY_TUPLE => {
+                let v = self.b.tuple(&[])?;
+                self.push(v)?;
+            }
+            op::TUPLE => {
+                let mark = self.pop_mark()?;
+                let v = self.b.tuple(&self.stack[mark..])?;
+                self.stack.truncate(mark);
+                self.push(v)?;
+            }
+            op::TUPLE1 | op::TUPLE2 | op::TUPLE3 => {
+                let n = (code - op::TUPLE1 + 1) as usize;
+                if self.stack.len() < self.fence() + n {
+                    return Err(underflow_kind(!self.marks.is_empty()));
+                }
+                let start = self.stack.len() - n;
+                let v = self.b.tuple(&self.stack[start..])?;
+                self.stack.truncate(start);
+                self.push(v)?;
+            }
+            op::EMPTY_DICT => {
+                let v = self.b.dict(&[])?;
+                self.push(v)?;
+            }
+            op::DICT => {
+                let mark = self.pop_mark()?;
+                if (self.stack.len() - mark) % 2 != 0 {
+                    return Err(Error::invalid("odd number of items for DICT"));
+                }
+                let v = self.b.dict(&self.stack[mark..])?;
+                self.stack.truncate(mark);
+                self.push(v)?;
+            }
+            op::SETITEM => {
+                let value = self.pop()?;
+                let key = self.pop()?;
+                let dict = self.top()?.clone();
+                self.b.set_items(&dict, &[key, value])?;
+            }
+            op::SETITEMS => {
+                let mark = self.pop_mark()?;
+                if mark == 0 || mark <= self.fence() {
+                    return Err(ErrorKind::StackUnderflow.into());
+                }
+                if (self.stack.len() - mark) % 2 != 0 {
+                    return Err(Error::invalid("odd number of items for SETITEMS"));
+                }
+                let (head, pairs) = self.stack.split_at(mark);
+                self.b.set_items(&head[mark - 1], pairs)?;
+                self.stack.truncate(mark);
+            }
+            op::EMPTY_SET => {
+                let v = self.b.empty_set()?;
+                self.push(v)?;
+            }
+            op::ADDITEMS => {
+                let mark = self.pop_mark()?;
+                if mark == 0 || mark <= self.fence() {
+                    return Err(ErrorKind::StackUnderflow.into());
+                }
+                let (head, items) = self.stack.split_at(mark);
+                self.b.add_items(&head[mark - 1], items)?;
+                self.stack.truncate(mark);
+            }
+            op::FROZENSET => {
+                let mark = self.pop_mark()?;
+                let v = self.b.frozenset(&self.stack[mark..])?;
+                self.stack.truncate(mark);
+                self.push(v)?;
+            }
+            op::GET => {
+                let idx = text::parse_index(r.line()?.as_slice())?;
+                self.memo_get(idx)?;
+            }
+            op::BINGET => {
+                let idx = r.array::<1>()?[0] as i64;
+                self.memo_get(idx)?;
+            }
+            op::LONG_BINGET => {
+                let idx = u32::from_le_bytes(r.array()?) as i64;
+                self.memo_get(idx)?;
+            }
+            op::PUT => {
+                let idx = text::parse_index(r.line()?.as_slice())?;
+                if idx < 0 {
+                    return Err(ErrorKind::NegativeIndex("PUT").into());
+                }
+                self.memo_put(idx as u64)?;
+            }
+            op::BINPUT => {
+                let idx = r.array::<1>()?[0] as u64;
+                self.memo_put(idx)?;
+            }
+            op::LONG_BINPUT => {
+                let idx = u32::from_le_bytes(r.array()?) as u64;
+                self.memo_put(idx)?;
+            }
+            op::MEMOIZE => {
+                let idx = self.memo.next_index();
+                self.memo_put(idx)?;
+            }
+            op::EXT1 | op::EXT2 | op::EXT4 => {
+                let code_value = match code {
+                    op::EXT1 => r.array::<1>()?[0] as i32,
+                    op::EXT2 => u16::from_le_bytes(r.array()?) as i32,
+                    _ => i32::from_le_bytes(r.array()?),
+                };
+                if code_value <= 0 {
+                    return Err(Error::invalid("EXT specifies code <= 0"));
+                }
+                let v = self.b.ext(code_value)?;
+                self.push(v)?;
+            }
+            op::GLOBAL => {
+                let (module, name) = Self::global_name(r)?;
+                let (module, name) = self.mapped(&module, &name);
+                let v = self.b.global(module, name)?;
+                self.push(v)?;
+            }
+            op::STACK_GLOBAL => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                let v = self.b.stack_global(module, name, self.proto < 3)?;
+                self.push(v)?;
+            }
+            op::REDUCE => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                let v = self.b.reduce(callable, args)?;
+                self.push(v)?;
+            }
+            op::BUILD => {
+                let state = self.pop()?;
+                let obj = self.top()?.clone();
+                self.b.build(&obj, state)?;
+            }
+            op::INST => {
+                let (module, name) = Self::global_name(r)?;
+                let mark = self.pop_mark()?;
+                let (module, name) = self.mapped(&module, &name);
+                let v = self.b.inst(module, name, &self.stack[mark..])?;
+                self.stack.truncate(mark);
+                self.push(v)?;
+            }
+            op::OBJ => {
+                let mark = self.pop_mark()?;
+                if self.stack.len() <= mark {
+                    return Err(ErrorKind::StackUnderflow.into());
+                }
+                let cls = self.stack[mark].clone();
+                let v = self.b.obj(cls, &self.stack[mark + 1..])?;
+                self.stack.truncate(mark);
+                self.push(v)?;
+            }
+            op::NEWOBJ => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let v = self.b.new_obj(cls, args)?;
+                self.push(v)?;
+            }
+            op::NEWOBJ_EX => {
+                let kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                let v = self.b.new_obj_ex(cls, args, kwargs)?;
+                self.push(v)?;
+            }
+            op::PROTO => {
+                let p = r.array::<1>()?[0];
+                if p > HIGHEST_PROTOCOL {
+                    return Err(ErrorKind::UnsupportedProtocol(p as u64).into());
+                }
+                self.proto = p;
+            }
+            op::FRAME => {
+                let n = u64::from_le_bytes(r.array()?);
+                if n > i64::MAX as u64 {
+                    return Err(ErrorKind::TooLarge { what: "FRAME length", max: i64::MAX as u64 }.into());
+                }
+                r.require(n)?;
+            }
+            op::PERSID => {
+                let line = r.line()?;
+                if !line.as_slice().is_ascii() {
+                    return Err(Error::invalid("persistent IDs in protocol 0 must be ASCII strings"));
+                }
+                let pid = self.b.str(decode_utf8(line)?)?;
+                let v = self.b.persistent_id(pid)?;
+                self.push(v)?;
+            }
+            op::BINPERSID => {
+                let pid = self.pop()?;
+                let v = self.b.persistent_id(pid)?;
+                self.push(v)?;
+            }
+            other => return Err(ErrorKind::UnknownOpcode(other).into()),
+        }
+        Ok(None)
+    }
+}
+
+fn line_utf8(line: &[u8]) -> Result<String> {
+    std::str::from_utf8(line).map(str::to_owned).map_err(|e| ErrorKind::BadUtf8(e.to_string()).into())
+}
+
+/// Validate a str payload once: UTF-8, or surrogate-pass UTF-8 as CPython accepts.
+fn decode_utf8<'de, 's>(chunk: Chunk<'de, 's>) -> Result<Text<'de, 's>> {
+    let bad = |e: String| Error::from(ErrorKind::BadUtf8(e));
+    Ok(match chunk {
+        Chunk::Borrowed(b) => match std::str::from_utf8(b) {
+            Ok(s) => Text::Borrowed(s),
+            Err(_) => surrogates(crate::PyStr::from_slice(b).map_err(bad)?),
+        },
+        Chunk::Transient(b) => match std::str::from_utf8(b) {
+            Ok(s) => Text::Transient(s),
+            Err(_) => surrogates(crate::PyStr::from_slice(b).map_err(bad)?),
+        },
+        Chunk::Owned(v) => match String::from_utf8(v) {
+            Ok(s) => Text::Owned(s),
+            Err(e) => surrogates(crate::PyStr::from_utf8_surrogatepass(e.into_bytes()).map_err(bad)?),
+        },
+    })
+}
+
+fn surrogates<'de, 's>(s: crate::PyStr) -> Text<'de, 's> {
+    match s {
+        crate::PyStr::Utf8(s) => Text::Owned(s),
+        crate::PyStr::Surrogates(b) => Text::Surrogates(b),
+    }
+}
+
+fn cp1252(b: u8) -> Result<u32> {
+    const HIGH: [u16; 32] = [
+        0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+        0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e,
+        0x0178,
+    ];
+    match b {
+        0x80..=0x9f => match HIGH[(b - 0x80) as usize] {
+            0 => Err(ErrorKind::Decode { encoding: "cp1252", byte: b }.into()),
+            cp => Ok(cp as u32),
+        },
+        _ => Ok(b as u32),
+    }
+}

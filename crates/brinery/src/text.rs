@@ -1,0 +1,195 @@
+//! Parsing of the text arguments of protocol 0 opcodes, as CPython reads them.
+
+use crate::error::{Error, ErrorKind, Result};
+use num_bigint::BigInt;
+
+fn trim(line: &[u8]) -> &[u8] {
+    line.trim_ascii()
+}
+
+fn as_text<'a>(line: &'a [u8], what: &str) -> Result<&'a str> {
+    std::str::from_utf8(trim(line)).map_err(|_| ErrorKind::BadText(format!("invalid literal for {what}")).into())
+}
+
+/// An INT argument: `00`/`01` are False/True, anything else a decimal int of any size.
+pub(crate) enum IntArg {
+    Bool(bool),
+    Small(i64),
+    Big(BigInt),
+}
+
+pub(crate) fn parse_int(line: &[u8]) -> Result<IntArg> {
+    match line {
+        b"00" => return Ok(IntArg::Bool(false)),
+        b"01" => return Ok(IntArg::Bool(true)),
+        _ => {}
+    }
+    let text = as_text(line, "int()")?;
+    parse_decimal(text).ok_or_else(|| bad_int(text))
+}
+
+/// A LONG argument: decimal with an optional trailing `L`.
+pub(crate) fn parse_long(line: &[u8]) -> Result<IntArg> {
+    let text = as_text(line, "int()")?;
+    let digits = text.strip_suffix('L').unwrap_or(text);
+    parse_decimal(digits).ok_or_else(|| bad_int(text))
+}
+
+fn bad_int(text: &str) -> Error {
+    ErrorKind::BadText(format!("invalid literal for int() with base 10: '{text}'")).into()
+}
+
+fn parse_decimal(text: &str) -> Option<IntArg> {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit() || b == b'_') || body.starts_with('_') {
+        return None;
+    }
+    if let Ok(i) = text.parse::<i64>() {
+        return Some(IntArg::Small(i));
+    }
+    let clean: String = text.chars().filter(|&c| c != '_').collect();
+    clean.parse::<BigInt>().ok().map(IntArg::Big)
+}
+
+/// A FLOAT argument, as Python's `float()` reads it.
+pub(crate) fn parse_float(line: &[u8]) -> Result<f64> {
+    let text = as_text(line, "float()")?;
+    text.parse::<f64>().map_err(|_| ErrorKind::BadText(format!("could not convert string to float: '{text}'")).into())
+}
+
+/// A memo index for GET/PUT.
+pub(crate) fn parse_index(line: &[u8]) -> Result<i64> {
+    let text = as_text(line, "int()")?;
+    text.parse::<i64>().map_err(|_| bad_int(text))
+}
+
+/// The STRING argument: a quoted literal with Python 2 string escapes.
+pub(crate) fn parse_string(line: &[u8]) -> Result<Vec<u8>> {
+    // CPython strips trailing whitespace only, then demands matching quotes.
+    let mut end = line.len();
+    while end > 0 && line[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    let s = &line[..end];
+    if s.len() < 2 || s[0] != s[s.len() - 1] || (s[0] != b'\'' && s[0] != b'"') {
+        return Err(ErrorKind::BadQuotes.into());
+    }
+    escape_decode(&s[1..s.len() - 1])
+}
+
+/// Python's `escape_decode` (the `string_escape` codec).
+fn escape_decode(s: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        i += 1;
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(&e) = s.get(i) else {
+            return Err(ErrorKind::BadText("Trailing \\ in string".into()).into());
+        };
+        i += 1;
+        match e {
+            b'\n' => {}
+            b'\\' => out.push(b'\\'),
+            b'\'' => out.push(b'\''),
+            b'"' => out.push(b'"'),
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b't' => out.push(b'\t'),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b'v' => out.push(11),
+            b'a' => out.push(7),
+            b'0'..=b'7' => {
+                let mut v = (e - b'0') as u32;
+                for _ in 0..2 {
+                    match s.get(i) {
+                        Some(&d @ b'0'..=b'7') => {
+                            v = v * 8 + (d - b'0') as u32;
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(v as u8);
+            }
+            b'x' => {
+                let hex = s.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok());
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) if hex.is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    _ => return Err(ErrorKind::BadText(format!("invalid \\x escape at position {}", i - 2)).into()),
+                }
+            }
+            other => {
+                out.push(b'\\');
+                out.push(other);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The UNICODE argument: raw-unicode-escape (only `\uXXXX` and `\UXXXXXXXX` are escapes).
+pub(crate) fn raw_unicode_escape_decode(s: &[u8]) -> Result<Vec<u32>> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        if c == b'\\' && matches!(s.get(i + 1), Some(b'u' | b'U')) {
+            // An odd run of backslashes escapes; an even one is literal.
+            let mut run = 0;
+            while run < i && s[i - 1 - run] == b'\\' {
+                run += 1;
+            }
+            if run % 2 == 0 {
+                let n = if s[i + 1] == b'u' { 4 } else { 8 };
+                let hex = s.get(i + 2..i + 2 + n).filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+                let Some(hex) = hex else {
+                    let kind = if n == 4 { "\\uXXXX" } else { "\\UXXXXXXXX" };
+                    return Err(ErrorKind::BadText(format!(
+                        "'rawunicodeescape' codec can't decode bytes in position {i}: truncated {kind} escape"
+                    ))
+                    .into());
+                };
+                let cp = u32::from_str_radix(std::str::from_utf8(hex).unwrap_or("0"), 16).unwrap_or(u32::MAX);
+                if cp > 0x10ffff {
+                    return Err(ErrorKind::BadText(format!(
+                        "'rawunicodeescape' codec can't decode bytes in position {i}: \\Uxxxxxxxx out of range"
+                    ))
+                    .into());
+                }
+                out.push(cp);
+                i += 2 + n;
+                continue;
+            }
+        }
+        out.push(c as u32);
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// Little-endian two's-complement bytes (LONG1/LONG4) to an int.
+pub(crate) fn decode_long(bytes: &[u8]) -> IntArg {
+    if bytes.len() <= 8 {
+        if bytes.is_empty() {
+            return IntArg::Small(0);
+        }
+        let fill = if bytes[bytes.len() - 1] & 0x80 != 0 { 0xff } else { 0 };
+        let mut buf = [fill; 8];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        return IntArg::Small(i64::from_le_bytes(buf));
+    }
+    let n = BigInt::from_signed_bytes_le(bytes);
+    match i64::try_from(&n) {
+        Ok(i) => IntArg::Small(i),
+        Err(_) => IntArg::Big(n),
+    }
+}

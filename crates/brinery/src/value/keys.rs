@@ -1,0 +1,354 @@
+//! Dicts and sets with Python's key semantics: equal keys (1 == 1.0 == True, equal strs,
+//! equal tuples …) collapse to one entry, insertion order is kept, unhashable keys are refused.
+
+use super::{Object, Value};
+use crate::error::{ErrorKind, Result};
+use hashbrown::HashTable;
+use num_bigint::BigInt;
+use num_traits::{FromPrimitive, ToPrimitive};
+use std::hash::{BuildHasher, Hash, Hasher};
+
+/// Below this many keys, lookups scan the stored hashes instead of building a table.
+const SCAN_LIMIT: usize = 8;
+/// Tuples nested deeper than this cannot be hashed (Python raises RecursionError too).
+const MAX_KEY_DEPTH: usize = 512;
+
+/// Hashing and comparing keys needs the arena the keys point into.
+pub(crate) struct KeyCx<'a> {
+    objects: &'a [Object],
+}
+
+fn hasher() -> impl BuildHasher {
+    // One fixed seed: every hash of a key must agree with every other, in any table.
+    foldhash::fast::FixedState::with_seed(0x5eed)
+}
+
+impl<'a> KeyCx<'a> {
+    pub(crate) fn new(objects: &'a [Object]) -> Self {
+        KeyCx { objects }
+    }
+
+    pub(crate) fn hash(&self, v: Value) -> Result<u64> {
+        let mut h = hasher().build_hasher();
+        self.feed(v, &mut h, 0)?;
+        Ok(h.finish())
+    }
+
+    fn feed(&self, v: Value, h: &mut impl Hasher, depth: usize) -> Result<()> {
+        if depth > MAX_KEY_DEPTH {
+            return Err(ErrorKind::Invalid("maximum recursion depth exceeded while hashing a key".into()).into());
+        }
+        match v {
+            Value::None => 0u8.hash(h),
+            Value::Bool(b) => hash_int(b as i64, h),
+            Value::Int(i) => hash_int(i, h),
+            Value::Float(f) => hash_float(f, h),
+            Value::Ref(id) => match &self.objects[id.index()] {
+                Object::Str(s) => {
+                    2u8.hash(h);
+                    s.as_bytes().hash(h);
+                }
+                Object::Bytes(b) => {
+                    3u8.hash(h);
+                    b.hash(h);
+                }
+                Object::Int(n) => hash_big(n, h),
+                Object::Tuple(items) => {
+                    4u8.hash(h);
+                    items.len().hash(h);
+                    for &item in items {
+                        self.feed(item, h, depth + 1)?;
+                    }
+                }
+                Object::FrozenSet(s) => {
+                    // Order-independent: combine the element hashes commutatively.
+                    let mut acc = 0u64;
+                    for &item in s.items() {
+                        let mut eh = hasher().build_hasher();
+                        self.feed(item, &mut eh, depth + 1)?;
+                        acc = acc.wrapping_add(eh.finish());
+                    }
+                    5u8.hash(h);
+                    acc.hash(h);
+                }
+                Object::Global(g) => {
+                    6u8.hash(h);
+                    g.hash(h);
+                }
+                Object::Complex(re, im) if *im == 0.0 => hash_float(*re, h),
+                Object::Decimal(s) => {
+                    7u8.hash(h);
+                    s.hash(h);
+                }
+                Object::Uuid(u) => {
+                    8u8.hash(h);
+                    u.hash(h);
+                }
+                Object::Date(d) => {
+                    9u8.hash(h);
+                    d.hash(h);
+                }
+                Object::List(_)
+                | Object::Dict(_)
+                | Object::Set(_)
+                | Object::ByteArray(_)
+                | Object::OrderedDict(_)
+                | Object::DefaultDict(..)
+                | Object::Counter(_)
+                | Object::Deque(..)
+                | Object::Slice(..) => {
+                    return Err(ErrorKind::Unhashable(self.objects[id.index()].type_name()).into())
+                }
+                // Everything else hashes by identity, as a plain Python object does.
+                _ => {
+                    10u8.hash(h);
+                    id.hash(h);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    pub(crate) fn eq(&self, a: Value, b: Value) -> bool {
+        self.eq_at(a, b, 0)
+    }
+
+    fn eq_at(&self, a: Value, b: Value, depth: usize) -> bool {
+        if depth > MAX_KEY_DEPTH {
+            return false;
+        }
+        if let (Some(x), Some(y)) = (self.number(a), self.number(b)) {
+            return x == y;
+        }
+        match (a, b) {
+            (Value::None, Value::None) => true,
+            (Value::Ref(x), Value::Ref(y)) => {
+                if x == y {
+                    return true;
+                }
+                match (&self.objects[x.index()], &self.objects[y.index()]) {
+                    (Object::Str(p), Object::Str(q)) => p == q,
+                    (Object::Bytes(p), Object::Bytes(q)) => p == q,
+                    (Object::Tuple(p), Object::Tuple(q)) => {
+                        p.len() == q.len() && p.iter().zip(q).all(|(&i, &j)| self.eq_at(i, j, depth + 1))
+                    }
+                    (Object::FrozenSet(p), Object::FrozenSet(q)) => {
+                        p.len() == q.len()
+                            && p.items().iter().all(|&i| q.items().iter().any(|&j| self.eq_at(i, j, depth + 1)))
+                    }
+                    (Object::Global(p), Object::Global(q)) => p == q,
+                    (Object::Decimal(p), Object::Decimal(q)) => p == q,
+                    (Object::Uuid(p), Object::Uuid(q)) => p == q,
+                    (Object::Date(p), Object::Date(q)) => p == q,
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Numeric view for cross-type equality (1 == 1.0 == True).
+    fn number(&self, v: Value) -> Option<Num<'_>> {
+        match v {
+            Value::Bool(b) => Some(Num::Int(b as i64)),
+            Value::Int(i) => Some(Num::Int(i)),
+            Value::Float(f) => Some(Num::Float(f)),
+            Value::Ref(id) => match &self.objects[id.index()] {
+                Object::Int(n) => Some(Num::Big(n)),
+                Object::Complex(re, im) if *im == 0.0 => Some(Num::Float(*re)),
+                _ => None,
+            },
+            Value::None => None,
+        }
+    }
+}
+
+enum Num<'a> {
+    Int(i64),
+    Float(f64),
+    Big(&'a BigInt),
+}
+
+impl PartialEq for Num<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Num::Int(a), Num::Int(b)) => a == b,
+            (Num::Float(a), Num::Float(b)) => a == b,
+            (Num::Big(a), Num::Big(b)) => a == b,
+            (Num::Int(i), Num::Float(f)) | (Num::Float(f), Num::Int(i)) => {
+                f.fract() == 0.0 && (*f as i128) == (*i as i128) && f.abs() < 1e19
+            }
+            (Num::Big(n), Num::Float(f)) | (Num::Float(f), Num::Big(n)) => {
+                f.is_finite() && f.fract() == 0.0 && BigInt::from_f64(*f).as_ref() == Some(*n)
+            }
+            (Num::Big(_), Num::Int(_)) | (Num::Int(_), Num::Big(_)) => false,
+        }
+    }
+}
+
+fn hash_int(i: i64, h: &mut impl Hasher) {
+    1u8.hash(h);
+    i.hash(h);
+}
+
+fn hash_big(n: &BigInt, h: &mut impl Hasher) {
+    11u8.hash(h);
+    n.to_signed_bytes_le().hash(h);
+}
+
+fn hash_float(f: f64, h: &mut impl Hasher) {
+    if f.is_finite() && f.fract() == 0.0 {
+        if let Some(i) = f.to_i64().filter(|&i| i as f64 == f) {
+            return hash_int(i, h);
+        }
+        if let Some(n) = BigInt::from_f64(f) {
+            return hash_big(&n, h);
+        }
+    }
+    12u8.hash(h);
+    f.to_bits().hash(h);
+}
+
+/// Hashes of the keys in insertion order, with a table once there are enough of them.
+#[derive(Clone, Debug, Default)]
+struct KeyIndex {
+    hashes: Vec<u64>,
+    table: Option<HashTable<u32>>,
+}
+
+impl KeyIndex {
+    fn find(&self, hash: u64, mut is_key: impl FnMut(usize) -> bool) -> Option<usize> {
+        match &self.table {
+            Some(t) => t.find(hash, |&i| self.hashes[i as usize] == hash && is_key(i as usize)).map(|&i| i as usize),
+            None => (0..self.hashes.len()).find(|&i| self.hashes[i] == hash && is_key(i)),
+        }
+    }
+
+    fn push(&mut self, hash: u64) {
+        let pos = self.hashes.len() as u32;
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        match &mut self.table {
+            Some(t) => {
+                t.insert_unique(hash, pos, |&i| hashes[i as usize]);
+            }
+            None if hashes.len() > SCAN_LIMIT => {
+                let mut t = HashTable::with_capacity(hashes.len() * 2);
+                for (i, &h) in hashes.iter().enumerate() {
+                    t.insert_unique(h, i as u32, |&j| hashes[j as usize]);
+                }
+                self.table = Some(t);
+            }
+            None => {}
+        }
+    }
+}
+
+/// A Python dict: insertion-ordered entries with unique keys.
+#[derive(Clone, Debug, Default)]
+pub struct Dict {
+    entries: Vec<(Value, Value)>,
+    index: KeyIndex,
+}
+
+impl PartialEq for Dict {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl Dict {
+    /// The entries in insertion order.
+    pub fn entries(&self) -> &[(Value, Value)] {
+        &self.entries
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Iterate over `(key, value)` pairs in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (Value, Value)> + '_ {
+        self.entries.iter().copied()
+    }
+
+    pub(crate) fn insert(&mut self, cx: &KeyCx<'_>, key: Value, value: Value) -> Result<()> {
+        let hash = cx.hash(key)?;
+        let entries = &self.entries;
+        match self.index.find(hash, |i| cx.eq(entries[i].0, key)) {
+            Some(i) => self.entries[i].1 = value,
+            None => {
+                self.index.push(hash);
+                self.entries.push((key, value));
+            }
+        }
+        Ok(())
+    }
+
+    /// Append an entry known to be new (temporaries the pickler builds).
+    pub(crate) fn insert_unchecked(&mut self, key: Value, value: Value) {
+        self.index.hashes.push(0);
+        self.entries.push((key, value));
+    }
+
+    /// Look a key up with Python equality.
+    pub fn get(&self, graph: &super::Graph, key: Value) -> Option<Value> {
+        let cx = KeyCx::new(&graph.objects);
+        let hash = cx.hash(key).ok()?;
+        self.index.find(hash, |i| cx.eq(self.entries[i].0, key)).map(|i| self.entries[i].1)
+    }
+
+    /// Look up a str key.
+    pub fn get_str(&self, graph: &super::Graph, key: &str) -> Option<Value> {
+        self.entries.iter().find_map(|&(k, v)| match graph.object(k) {
+            Some(Object::Str(s)) if s.as_str() == Some(key) => Some(v),
+            _ => None,
+        })
+    }
+}
+
+/// A Python set or frozenset: unique items in insertion order.
+#[derive(Clone, Debug, Default)]
+pub struct Set {
+    items: Vec<Value>,
+    index: KeyIndex,
+}
+
+impl PartialEq for Set {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl Set {
+    /// The items in insertion order.
+    pub fn items(&self) -> &[Value] {
+        &self.items
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn insert(&mut self, cx: &KeyCx<'_>, item: Value) -> Result<()> {
+        let hash = cx.hash(item)?;
+        let items = &self.items;
+        if self.index.find(hash, |i| cx.eq(items[i], item)).is_none() {
+            self.index.push(hash);
+            self.items.push(item);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,399 @@
+//! The `Value` graph: every object a pickle can carry, in an arena that keeps identity.
+//!
+//! A [`Graph`] owns its objects; a [`Value`] is either an immediate scalar (None, bool, a
+//! machine-size int, float) or a reference to an object in the arena. Two references to the same
+//! [`ObjId`] are one Python object: sharing and cycles survive load and dump. Dropping a graph
+//! frees a flat vector, so no nesting depth can overflow the stack.
+
+mod keys;
+mod pystr;
+mod stdlib;
+
+pub use keys::{Dict, Set};
+pub use pystr::{CodePoints, PyStr};
+pub use stdlib::{Date, DateTime, Time, TimeDelta};
+
+pub(crate) use keys::KeyCx;
+pub(crate) use pystr::push_code_point;
+
+use num_bigint::BigInt;
+
+/// The index of an object in its [`Graph`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjId(pub(crate) u32);
+
+impl ObjId {
+    /// The arena index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A value: an immediate scalar or a reference to an object in a [`Graph`].
+///
+/// Python does not memoize None, bools, ints and floats, so they carry no identity here either.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// `None`.
+    None,
+    /// `True` / `False`.
+    Bool(bool),
+    /// An int that fits in 64 bits (larger ints are [`Object::Int`]).
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// Any other object.
+    Ref(ObjId),
+}
+
+impl Value {
+    /// The object id, for [`Value::Ref`].
+    pub fn id(self) -> Option<ObjId> {
+        match self {
+            Value::Ref(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A global reference: `module.qualname` (a class or function), kept as a name, never imported.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Global {
+    /// Module name, e.g. `collections`.
+    pub module: String,
+    /// Qualified name, e.g. `OrderedDict` or `Outer.Inner`.
+    pub name: String,
+}
+
+/// How an inert [`Instance`] was created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Construct {
+    /// `callable(*args)` (REDUCE).
+    Reduce,
+    /// `cls.__new__(cls, *args)` (NEWOBJ).
+    NewObj,
+    /// `cls.__new__(cls, *args, **kwargs)` (NEWOBJ_EX).
+    NewObjEx,
+    /// INST: class named inline, arguments from the stack.
+    Inst,
+    /// OBJ: class and arguments from the stack.
+    Obj,
+}
+
+/// The inert form of anything built by calling: a class instance or a call result, kept as data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    /// How it was created.
+    pub construct: Construct,
+    /// The callable or class (usually a [`Global`]).
+    pub callable: Value,
+    /// The argument tuple.
+    pub args: Value,
+    /// Keyword arguments (NEWOBJ_EX only).
+    pub kwargs: Option<Value>,
+    /// State given by BUILD, if any (the last one; earlier ones in `extra_states`).
+    pub state: Option<Value>,
+    /// Items appended by APPEND/APPENDS (list subclasses, deque-likes).
+    pub list_items: Vec<Value>,
+    /// Items set by SETITEM/SETITEMS (dict subclasses).
+    pub dict_items: Vec<(Value, Value)>,
+}
+
+/// An out-of-band buffer (protocol 5 `PickleBuffer`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Buffer {
+    /// The bytes, when the caller supplied them.
+    pub data: Option<Vec<u8>>,
+    /// Read-only view (READONLY_BUFFER, or a bytes-backed buffer).
+    pub readonly: bool,
+}
+
+/// An object in the arena.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Object {
+    /// `str`.
+    Str(PyStr),
+    /// `bytes`.
+    Bytes(Vec<u8>),
+    /// `bytearray`.
+    ByteArray(Vec<u8>),
+    /// An `int` beyond 64 bits.
+    Int(BigInt),
+    /// `list`.
+    List(Vec<Value>),
+    /// `tuple`.
+    Tuple(Vec<Value>),
+    /// `dict`.
+    Dict(Dict),
+    /// `set`.
+    Set(Set),
+    /// `frozenset`.
+    FrozenSet(Set),
+    /// A class or function reference.
+    Global(Global),
+    /// An inert call result or class instance.
+    Instance(Instance),
+    /// A persistent reference (PERSID/BINPERSID) holding its id.
+    PersistentId(Value),
+    /// An extension code (EXT1/2/4) not resolved to a name.
+    Ext(i32),
+    /// An out-of-band buffer.
+    Buffer(Buffer),
+    /// `complex`.
+    Complex(f64, f64),
+    /// `range(start, stop, step)`.
+    Range(Value, Value, Value),
+    /// `slice(start, stop, step)`.
+    Slice(Value, Value, Value),
+    /// `datetime.date`.
+    Date(Date),
+    /// `datetime.time`.
+    Time(Time),
+    /// `datetime.datetime`.
+    DateTime(DateTime),
+    /// `datetime.timedelta`.
+    TimeDelta(TimeDelta),
+    /// `datetime.timezone(offset[, name])`: offset is a timedelta object.
+    TimeZone(Value, Option<Value>),
+    /// `decimal.Decimal`, by its string form.
+    Decimal(String),
+    /// `uuid.UUID`, by its 128-bit value.
+    Uuid(u128),
+    /// `fractions.Fraction(numerator, denominator)`.
+    Fraction(Value, Value),
+    /// `collections.OrderedDict`.
+    OrderedDict(Dict),
+    /// `collections.defaultdict(factory)`.
+    DefaultDict(Value, Dict),
+    /// `collections.deque(items, maxlen)`; maxlen is None or an int.
+    Deque(Vec<Value>, Value),
+    /// `collections.Counter`.
+    Counter(Dict),
+}
+
+impl Object {
+    /// The Python type name, as `type(obj).__name__` would say.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Object::Str(_) => "str",
+            Object::Bytes(_) => "bytes",
+            Object::ByteArray(_) => "bytearray",
+            Object::Int(_) => "int",
+            Object::List(_) => "list",
+            Object::Tuple(_) => "tuple",
+            Object::Dict(_) => "dict",
+            Object::Set(_) => "set",
+            Object::FrozenSet(_) => "frozenset",
+            Object::Global(_) => "global",
+            Object::Instance(_) => "object",
+            Object::PersistentId(_) => "persistent",
+            Object::Ext(_) => "extension",
+            Object::Buffer(_) => "PickleBuffer",
+            Object::Complex(..) => "complex",
+            Object::Range(..) => "range",
+            Object::Slice(..) => "slice",
+            Object::Date(_) => "date",
+            Object::Time(_) => "time",
+            Object::DateTime(_) => "datetime",
+            Object::TimeDelta(_) => "timedelta",
+            Object::TimeZone(..) => "timezone",
+            Object::Decimal(_) => "Decimal",
+            Object::Uuid(_) => "UUID",
+            Object::Fraction(..) => "Fraction",
+            Object::OrderedDict(_) => "OrderedDict",
+            Object::DefaultDict(..) => "defaultdict",
+            Object::Deque(..) => "deque",
+            Object::Counter(_) => "Counter",
+        }
+    }
+}
+
+/// One unpickled object graph: an arena of objects and the root value.
+///
+/// ```
+/// let g = brinery::loads(b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01h\x00e.").unwrap();
+/// // [1, <the list itself>]
+/// let list = g.root().id().unwrap();
+/// match g.get(list) {
+///     brinery::Object::List(items) => {
+///         assert_eq!(items[0], brinery::Value::Int(1));
+///         assert_eq!(items[1], brinery::Value::Ref(list)); // a cycle, kept as one object
+///     }
+///     _ => unreachable!(),
+/// }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    pub(crate) objects: Vec<Object>,
+    pub(crate) root: Option<Value>,
+}
+
+impl Graph {
+    /// An empty graph whose root is None.
+    pub fn new() -> Self {
+        Graph::default()
+    }
+
+    /// The root value (None for an empty graph).
+    pub fn root(&self) -> Value {
+        self.root.unwrap_or(Value::None)
+    }
+
+    /// Set the root value.
+    pub fn set_root(&mut self, root: Value) {
+        self.root = Some(root);
+    }
+
+    /// The object behind an id.
+    ///
+    /// # Panics
+    /// If the id is not from this graph.
+    pub fn get(&self, id: ObjId) -> &Object {
+        &self.objects[id.index()]
+    }
+
+    /// The object behind an id, if it exists.
+    pub fn try_get(&self, id: ObjId) -> Option<&Object> {
+        self.objects.get(id.index())
+    }
+
+    /// The object a value refers to, if it is a reference.
+    pub fn object(&self, v: Value) -> Option<&Object> {
+        v.id().and_then(|id| self.try_get(id))
+    }
+
+    /// Mutable access to an object.
+    pub fn get_mut(&mut self, id: ObjId) -> &mut Object {
+        &mut self.objects[id.index()]
+    }
+
+    /// Number of objects in the arena.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// True when the arena holds no objects.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// All objects with their ids.
+    pub fn objects(&self) -> impl Iterator<Item = (ObjId, &Object)> {
+        self.objects.iter().enumerate().map(|(i, o)| (ObjId(i as u32), o))
+    }
+
+    /// Add an object and return a reference to it.
+    pub fn add(&mut self, obj: Object) -> Value {
+        let id = ObjId(self.objects.len() as u32);
+        self.objects.push(obj);
+        Value::Ref(id)
+    }
+
+    /// Add a str.
+    pub fn str(&mut self, s: &str) -> Value {
+        self.add(Object::Str(PyStr::from(s)))
+    }
+
+    /// Add bytes.
+    pub fn bytes(&mut self, b: &[u8]) -> Value {
+        self.add(Object::Bytes(b.to_vec()))
+    }
+
+    /// Add a list.
+    pub fn list(&mut self, items: Vec<Value>) -> Value {
+        self.add(Object::List(items))
+    }
+
+    /// Add a tuple.
+    pub fn tuple(&mut self, items: Vec<Value>) -> Value {
+        self.add(Object::Tuple(items))
+    }
+
+    /// Add an int of any size (stored inline when it fits in 64 bits).
+    pub fn int(&mut self, n: BigInt) -> Value {
+        match i64::try_from(&n) {
+            Ok(i) => Value::Int(i),
+            Err(_) => self.add(Object::Int(n)),
+        }
+    }
+
+    /// Add a global reference.
+    pub fn global(&mut self, module: &str, name: &str) -> Value {
+        self.add(Object::Global(Global { module: module.into(), name: name.into() }))
+    }
+
+    /// Add an empty dict.
+    pub fn dict(&mut self) -> Value {
+        self.add(Object::Dict(Dict::default()))
+    }
+
+    /// Insert into a dict-like object (dict, OrderedDict, defaultdict, Counter), as Python's
+    /// `d[key] = value`: an equal key keeps its place and takes the new value.
+    ///
+    /// ```
+    /// let mut g = brinery::Graph::new();
+    /// let d = g.dict();
+    /// let k = g.str("a");
+    /// g.dict_insert(d, k, brinery::Value::Int(1)).unwrap();
+    /// let k2 = g.str("a");
+    /// g.dict_insert(d, k2, brinery::Value::Int(2)).unwrap();
+    /// let brinery::Object::Dict(dict) = g.object(d).unwrap() else { unreachable!() };
+    /// assert_eq!(dict.len(), 1);
+    /// assert_eq!(dict.get_str(&g, "a"), Some(brinery::Value::Int(2)));
+    /// ```
+    pub fn dict_insert(&mut self, dict: Value, key: Value, value: Value) -> crate::Result<()> {
+        let id = dict
+            .id()
+            .ok_or_else(|| crate::Error::type_error("dict_insert needs a dict object"))?;
+        let mut taken = match self.take_dict(id) {
+            Some(d) => d,
+            None => {
+                return Err(crate::Error::type_error(format!(
+                    "'{}' object does not support item assignment",
+                    self.get(id).type_name()
+                )))
+            }
+        };
+        let result = taken.insert(&KeyCx::new(&self.objects), key, value);
+        self.put_dict(id, taken);
+        result
+    }
+
+    /// Add to a set or frozenset object.
+    pub fn set_add(&mut self, set: Value, item: Value) -> crate::Result<()> {
+        let id = set.id().ok_or_else(|| crate::Error::type_error("set_add needs a set object"))?;
+        let mut taken = match &mut self.objects[id.index()] {
+            Object::Set(s) | Object::FrozenSet(s) => std::mem::take(s),
+            other => {
+                return Err(crate::Error::type_error(format!(
+                    "'{}' object has no attribute 'add'",
+                    other.type_name()
+                )))
+            }
+        };
+        let result = taken.insert(&KeyCx::new(&self.objects), item);
+        match &mut self.objects[id.index()] {
+            Object::Set(s) | Object::FrozenSet(s) => *s = taken,
+            _ => unreachable!("checked above"),
+        }
+        result
+    }
+
+    fn take_dict(&mut self, id: ObjId) -> Option<Dict> {
+        match &mut self.objects[id.index()] {
+            Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) | Object::DefaultDict(_, d) => {
+                Some(std::mem::take(d))
+            }
+            _ => None,
+        }
+    }
+
+    fn put_dict(&mut self, id: ObjId, dict: Dict) {
+        if let Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) | Object::DefaultDict(_, d) =
+            &mut self.objects[id.index()]
+        {
+            *d = dict;
+        }
+    }
+}
