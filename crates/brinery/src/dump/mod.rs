@@ -107,7 +107,7 @@ struct Pickler<'g, 'o, 'a, W: Write> {
     e: Emitter<W>,
     memo: HashMap<u32, u32>,
     globals: HashMap<(String, String), u32>,
-    name_strs: HashMap<String, u32>,
+    name_strs: HashMap<(bool, String), u32>,
     tasks: Vec<Task>,
     opts: &'o mut DumpOptions<'a>,
 }
@@ -808,8 +808,8 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
         }
         let proto = self.proto();
         if proto >= 4 {
-            self.save_name_str(&module)?;
-            self.save_name_str(&name)?;
+            self.save_name_str(true, &module)?;
+            self.save_name_str(false, &name)?;
             self.tasks.push(Task::GlobalEnd { key, name: (module, name) });
             return Ok(());
         }
@@ -836,9 +836,12 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
         Ok(())
     }
 
-    /// Module and qualname strings of STACK_GLOBAL, shared by content as CPython shares them.
-    fn save_name_str(&mut self, s: &str) -> Result<()> {
-        if let Some(&idx) = self.name_strs.get(s) {
+    /// Module and qualname strings of STACK_GLOBAL. CPython's classes of one module share one
+    /// `__module__` string object, so module names are shared by content; qualnames likewise
+    /// among themselves, never with a module name.
+    fn save_name_str(&mut self, is_module: bool, s: &str) -> Result<()> {
+        let key = (is_module, s.to_owned());
+        if let Some(&idx) = self.name_strs.get(&key) {
             self.e.memo_get(idx);
             return Ok(());
         }
@@ -851,7 +854,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
         }
         self.e.write(s.as_bytes());
         let idx = self.e.memo_put();
-        self.name_strs.insert(s.to_owned(), idx);
+        self.name_strs.insert(key, idx);
         Ok(())
     }
 }
