@@ -1,8 +1,8 @@
 //! `brinery convert`: re-encode pickles into another protocol.
 
 use brinery::{DumpOptions, Encoding, LoadOptions, Stream};
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use crate::io::{create_output, open_input, Compression};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,24 +19,15 @@ pub struct Args {
     /// Output file, or - for standard output.
     #[arg(short, long)]
     output: PathBuf,
-}
-
-fn open_input(path: &PathBuf) -> Result<Box<dyn Read>, String> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(io::stdin().lock()));
-    }
-    File::open(path).map(|f| Box::new(f) as Box<dyn Read>).map_err(|e| format!("{}: {e}", path.display()))
+    /// Compress the output.
+    #[arg(long, value_enum)]
+    compress: Option<Compression>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
     let name = args.input.display().to_string();
     let input = open_input(&args.input)?;
-    let out: Box<dyn Write> = if args.output.as_os_str() == "-" {
-        Box::new(io::stdout().lock())
-    } else {
-        Box::new(File::create(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?)
-    };
-    let mut out = BufWriter::with_capacity(1 << 16, out);
+    let mut out = create_output(&args.output, args.compress)?;
     let opts = LoadOptions::default().encoding(args.encoding);
     let mut count = 0;
     for graph in Stream::from_reader(input, opts) {

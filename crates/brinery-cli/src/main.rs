@@ -1,11 +1,17 @@
-//! The `brinery` command line.
+//! The `brinery` command line: a thin layer over the `brinery` library.
+//!
+//! Exit codes: 0 success, 1 findings (commands that judge input), 2 bad input or usage.
 
 mod convert;
+mod dis;
+mod io;
+mod optimize;
+mod show;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Python pickles without Python: convert, inspect and check them, never running their code.
+/// Python pickles without Python: convert, show and disassemble them, never running their code.
 #[derive(Parser)]
 #[command(name = "brinery", version, about, long_about = None)]
 struct Cli {
@@ -17,12 +23,21 @@ struct Cli {
 enum Command {
     /// Re-encode every pickle in INPUT into another protocol, keeping sharing and recursion.
     Convert(convert::Args),
+    /// Print each pickle's object as `python -m pickle` does, without running it.
+    Show(show::Args),
+    /// Disassemble pickles as `python -m pickletools` does.
+    Dis(dis::Args),
+    /// Drop unused PUTs, as `pickletools.optimize` does.
+    Optimize(optimize::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Convert(args) => convert::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Dis(args) => dis::run(args),
+        Command::Optimize(args) => optimize::run(args),
     };
     match result {
         Ok(code) => code,

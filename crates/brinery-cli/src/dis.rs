@@ -1,0 +1,10 @@
+//! `brinery dis` (being written).
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> Result<ExitCode, String> {
+    Err("not implemented yet".into())
+}
