@@ -1,7 +1,7 @@
 //! `brinery convert`: re-encode pickles into another protocol.
 
-use brinery::{DumpOptions, Encoding, LoadOptions, Stream};
 use crate::io::{create_output, open_input, Compression};
+use brinery::{DumpOptions, Encoding, LoadOptions, Stream};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +32,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let mut count = 0;
     for graph in Stream::from_reader(input, opts) {
         let graph = graph.map_err(|e| format!("{name}: {e}"))?;
-        brinery::dump_with(&mut out, &graph, &mut DumpOptions::new(args.protocol)).map_err(|e| format!("{name}: {e}"))?;
+        brinery::dump_with(&mut out, &graph, &mut DumpOptions::new(args.protocol))
+            .map_err(|e| format!("{name}: {e}"))?;
         count += 1;
     }
     if count == 0 {

@@ -5,7 +5,7 @@ use crate::builder::{Builder, Text};
 use crate::error::{Error, Result};
 use crate::natives;
 use crate::read::Chunk;
-use crate::value::{Buffer, Construct, Dict, Global, Graph, Instance, KeyCx, Object, ObjId, PyStr, Set, Value};
+use crate::value::{Buffer, Construct, Dict, Global, Graph, Instance, KeyCx, ObjId, Object, PyStr, Set, Value};
 use num_bigint::BigInt;
 use std::collections::{HashMap, VecDeque};
 

@@ -75,7 +75,9 @@ where
         };
         ops += 1;
         if ops > opts.limits.opcodes {
-            return Err(Error::from(ErrorKind::Limit { what: "opcode", limit: opts.limits.opcodes }).at(pos, Some(code)));
+            return Err(
+                Error::from(ErrorKind::Limit { what: "opcode", limit: opts.limits.opcodes }).at(pos, Some(code))
+            );
         }
         match m.step(code, r) {
             Ok(None) => {}
@@ -625,9 +627,9 @@ fn surrogates<'de, 's>(s: crate::PyStr) -> Text<'de, 's> {
 
 fn cp1252(b: u8) -> Result<u32> {
     const HIGH: [u16; 32] = [
-        0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
-        0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e,
-        0x0178,
+        0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d,
+        0, 0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,
+        0x017e, 0x0178,
     ];
     match b {
         0x80..=0x9f => match HIGH[(b - 0x80) as usize] {

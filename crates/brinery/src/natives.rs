@@ -3,7 +3,7 @@
 //! become natives; anything else stays an inert [`crate::Instance`].
 
 use crate::error::{Error, Result};
-use crate::value::{Date, DateTime, Dict, Graph, KeyCx, Object, ObjId, Set, Time, TimeDelta, Value};
+use crate::value::{Date, DateTime, Dict, Graph, KeyCx, ObjId, Object, Set, Time, TimeDelta, Value};
 
 fn obj(g: &Graph, v: Value) -> Option<&Object> {
     g.object(v)
@@ -17,7 +17,10 @@ fn text(g: &Graph, v: Value) -> Option<&str> {
 }
 
 fn is_latin1_name(name: &str) -> bool {
-    matches!(name.to_ascii_lowercase().replace('_', "-").as_str(), "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1")
+    matches!(
+        name.to_ascii_lowercase().replace('_', "-").as_str(),
+        "latin1" | "latin-1" | "iso-8859-1" | "iso8859-1" | "l1"
+    )
 }
 
 /// Bytes from a `bytes` object, or from a str of code points below 256 (how Python 2 and the
@@ -89,12 +92,10 @@ fn tzinfo(g: &Graph, v: Option<&Value>) -> Option<Option<Value>> {
 /// `module.name(*args)` as a native value, when it is one brinery knows.
 pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> Result<Option<Object>> {
     let native = match (module, name, args) {
-        ("_codecs", "encode", [s, enc]) if text(g, *enc).is_some_and(is_latin1_name) => {
-            match obj(g, *s) {
-                Some(Object::Str(_)) => byte_data(g, *s).map(Object::Bytes),
-                _ => None,
-            }
-        }
+        ("_codecs", "encode", [s, enc]) if text(g, *enc).is_some_and(is_latin1_name) => match obj(g, *s) {
+            Some(Object::Str(_)) => byte_data(g, *s).map(Object::Bytes),
+            _ => None,
+        },
         ("builtins", "bytes", []) => Some(Object::Bytes(Vec::new())),
         ("builtins", "bytearray", []) => Some(Object::ByteArray(Vec::new())),
         ("builtins", "bytearray", [b]) if matches!(obj(g, *b), Some(Object::Bytes(_))) => {
@@ -118,9 +119,7 @@ pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> 
             (Some(re), Some(im)) => Some(Object::Complex(re, im)),
             _ => None,
         },
-        ("builtins", "range", [a, b, c]) if [a, b, c].iter().all(|v| is_int(**v, g)) => {
-            Some(Object::Range(*a, *b, *c))
-        }
+        ("builtins", "range", [a, b, c]) if [a, b, c].iter().all(|v| is_int(**v, g)) => Some(Object::Range(*a, *b, *c)),
         ("builtins", "slice", [a, b, c]) => Some(Object::Slice(*a, *b, *c)),
         ("datetime", "date", [state]) => match byte_data(g, *state) {
             Some(b) if b.len() == 4 => Date::from_state(&b).map(Object::Date),
@@ -140,7 +139,9 @@ pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> 
         }
         ("datetime", "timedelta", [d, s, us]) => match (small(*d), small(*s), small(*us)) {
             (Some(days), Some(seconds), Some(microseconds))
-                if i32::try_from(days).is_ok() && (0..86400).contains(&seconds) && (0..1_000_000).contains(&microseconds) =>
+                if i32::try_from(days).is_ok()
+                    && (0..86400).contains(&seconds)
+                    && (0..1_000_000).contains(&microseconds) =>
             {
                 Some(Object::TimeDelta(TimeDelta {
                     days: days as i32,

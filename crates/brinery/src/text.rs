@@ -18,6 +18,8 @@ pub(crate) enum IntArg {
     Big(BigInt),
 }
 
+/// INT: CPython reads it with C's `strtol(s, 0)` (so `010` is octal), falling back on
+/// `int(s, 0)` for what strtol refuses (big values, `0o`, `0b`, underscores).
 pub(crate) fn parse_int(line: &[u8]) -> Result<IntArg> {
     match line {
         b"00" => return Ok(IntArg::Bool(false)),
@@ -25,30 +27,68 @@ pub(crate) fn parse_int(line: &[u8]) -> Result<IntArg> {
         _ => {}
     }
     let text = as_text(line, "int()")?;
-    parse_decimal(text).ok_or_else(|| bad_int(text))
+    let (neg, body) = split_sign(text);
+    if body.len() > 1 && body.starts_with('0') && body.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        return digits(neg, body, 8).ok_or_else(|| bad_int(text));
+    }
+    parse_base0(text).ok_or_else(|| bad_int(text))
 }
 
-/// A LONG argument: decimal with an optional trailing `L`.
+/// LONG: `int(s, 0)` after dropping a trailing `L`.
 pub(crate) fn parse_long(line: &[u8]) -> Result<IntArg> {
     let text = as_text(line, "int()")?;
-    let digits = text.strip_suffix('L').unwrap_or(text);
-    parse_decimal(digits).ok_or_else(|| bad_int(text))
+    let body = text.strip_suffix('L').unwrap_or(text);
+    parse_base0(body).ok_or_else(|| bad_int(text))
 }
 
 fn bad_int(text: &str) -> Error {
-    ErrorKind::BadText(format!("invalid literal for int() with base 10: '{text}'")).into()
+    ErrorKind::BadText(format!("invalid literal for int() with base 0: '{text}'")).into()
 }
 
-fn parse_decimal(text: &str) -> Option<IntArg> {
-    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
-    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit() || b == b'_') || body.starts_with('_') {
+fn split_sign(text: &str) -> (bool, &str) {
+    match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    }
+}
+
+/// Python's `int(text, 0)`: optional sign, `0x`/`0o`/`0b` prefixes, underscores between digits,
+/// no leading zeros on a nonzero decimal.
+fn parse_base0(text: &str) -> Option<IntArg> {
+    let (neg, body) = split_sign(text);
+    let lower = body.get(..2).map(str::to_ascii_lowercase);
+    let (radix, digits_part) = match lower.as_deref() {
+        Some("0x") => (16, &body[2..]),
+        Some("0o") => (8, &body[2..]),
+        Some("0b") => (2, &body[2..]),
+        _ => (10, body),
+    };
+    let digits_part = if radix != 10 { digits_part.strip_prefix('_').unwrap_or(digits_part) } else { digits_part };
+    if radix == 10
+        && digits_part.len() > 1
+        && digits_part.starts_with('0')
+        && digits_part.bytes().any(|b| b != b'0' && b != b'_')
+    {
         return None;
     }
-    if let Ok(i) = text.parse::<i64>() {
-        return Some(IntArg::Small(i));
+    digits(neg, digits_part, radix)
+}
+
+fn digits(neg: bool, body: &str, radix: u32) -> Option<IntArg> {
+    if body.is_empty() || body.starts_with('_') || body.ends_with('_') || body.contains("__") {
+        return None;
     }
-    let clean: String = text.chars().filter(|&c| c != '_').collect();
-    clean.parse::<BigInt>().ok().map(IntArg::Big)
+    let clean: String = body.chars().filter(|&c| c != '_').collect();
+    if !clean.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let n = BigInt::parse_bytes(clean.as_bytes(), radix)?;
+    let n = if neg { -n } else { n };
+    Some(match i64::try_from(&n) {
+        Ok(i) => IntArg::Small(i),
+        Err(_) => IntArg::Big(n),
+    })
 }
 
 /// A FLOAT argument, as Python's `float()` reads it.
@@ -63,14 +103,9 @@ pub(crate) fn parse_index(line: &[u8]) -> Result<i64> {
     text.parse::<i64>().map_err(|_| bad_int(text))
 }
 
-/// The STRING argument: a quoted literal with Python 2 string escapes.
-pub(crate) fn parse_string(line: &[u8]) -> Result<Vec<u8>> {
-    // CPython strips trailing whitespace only, then demands matching quotes.
-    let mut end = line.len();
-    while end > 0 && line[end - 1].is_ascii_whitespace() {
-        end -= 1;
-    }
-    let s = &line[..end];
+/// The STRING argument: a quoted literal with Python 2 string escapes. Like Python 3, nothing
+/// but the newline is stripped before the quotes are checked.
+pub(crate) fn parse_string(s: &[u8]) -> Result<Vec<u8>> {
     if s.len() < 2 || s[0] != s[s.len() - 1] || (s[0] != b'\'' && s[0] != b'"') {
         return Err(ErrorKind::BadQuotes.into());
     }

@@ -3,11 +3,9 @@
 
 mod table;
 
-use table::{IMPORT_MAPPING, NAME_MAPPING, REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING};
+use table::{Name, IMPORT_MAPPING, NAME_MAPPING, REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING};
 
-type Name<'a> = (&'a str, &'a str);
-
-fn find_pair(table: &'static [(Name<'static>, Name<'static>)], key: Name<'_>) -> Option<Name<'static>> {
+fn find_pair(table: &'static [(Name, Name)], key: (&str, &str)) -> Option<Name> {
     table.binary_search_by(|(k, _)| k.cmp(&key)).ok().map(|i| table[i].1)
 }
 

@@ -73,18 +73,57 @@ enum Task {
     Op(u8),
     Bytes(Box<[u8]>),
     /// After a tuple's items: TUPLE/TUPLEn, or undo and GET when the tuple became recursive.
-    TupleEnd { id: u32, len: u32, marked: bool },
-    FrozenSetEnd { id: u32 },
+    TupleEnd {
+        id: u32,
+        len: u32,
+        marked: bool,
+    },
+    FrozenSetEnd {
+        id: u32,
+    },
     /// After a call's callable and arguments: the opcode, the memo, then the instance's tail.
-    CallEnd { key: u32, code: Option<u8>, tail: Option<u32> },
-    Items { seq: u32, pos: u32, end: u32 },
-    Pairs { seq: u32, pos: u32, end: u32 },
-    EachAppend { seq: u32, pos: u32, pairs: bool },
-    Batches { seq: u32, pos: u32, style: Batching },
+    CallEnd {
+        key: u32,
+        code: Option<u8>,
+        tail: Option<u32>,
+    },
+    Items {
+        seq: u32,
+        pos: u32,
+        end: u32,
+    },
+    Pairs {
+        seq: u32,
+        pos: u32,
+        end: u32,
+    },
+    EachAppend {
+        seq: u32,
+        pos: u32,
+        pairs: bool,
+    },
+    Batches {
+        seq: u32,
+        pos: u32,
+        style: Batching,
+    },
     /// After a global's name strings (protocol 4+): STACK_GLOBAL and memo.
-    GlobalEnd { key: Option<u32>, name: (String, String) },
+    GlobalEnd {
+        key: Option<u32>,
+        name: (String, String),
+    },
     /// After the getattr form of a nested global (protocols < 4).
-    NestedGlobalEnd { key: Option<u32>, name: (String, String) },
+    NestedGlobalEnd {
+        key: Option<u32>,
+        name: (String, String),
+    },
+}
+
+/// Which STACK_GLOBAL string a name is (they are shared by content within each kind).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum NameKind {
+    Module,
+    Qualname,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -107,9 +146,12 @@ struct Pickler<'g, 'o, 'a, W: Write> {
     e: Emitter<W>,
     memo: HashMap<u32, u32>,
     globals: HashMap<(String, String), u32>,
-    name_strs: HashMap<(bool, String), u32>,
+    name_strs: HashMap<(NameKind, String), u32>,
     tasks: Vec<Task>,
     opts: &'o mut DumpOptions<'a>,
+    /// Strings CPython shares in the protocol 0–2 bytes form: the interned `'latin1'` codec
+    /// name and the cached one-character strings a one-byte payload decodes to.
+    interned: HashMap<String, Value>,
 }
 
 fn lookup<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x Object {
@@ -136,6 +178,7 @@ pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) ->
         name_strs: HashMap::new(),
         tasks: Vec::new(),
         opts,
+        interned: HashMap::new(),
     };
     p.e.start();
     p.tasks.push(Task::Save(graph.root()));
@@ -160,6 +203,15 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
 
     fn temp_str(&mut self, s: &str) -> Value {
         self.temp(Object::Str(s.into()))
+    }
+
+    fn interned_str(&mut self, s: &str) -> Value {
+        if let Some(&v) = self.interned.get(s) {
+            return v;
+        }
+        let v = self.temp_str(s);
+        self.interned.insert(s.to_owned(), v);
+        v
     }
 
     fn proto(&self) -> u8 {
@@ -421,8 +473,9 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                     // Protocols 0-2 have no bytes opcode: _codecs.encode(latin-1 text, 'latin1').
                     let text: String = b.iter().map(|&c| c as char).collect();
                     let callable = self.temp_global("_codecs", "encode");
-                    let s = self.temp_str(&text);
-                    let enc = self.temp_str("latin1");
+                    let one_char = text.len() == 1 || (text.chars().count() == 1);
+                    let s = if one_char { self.interned_str(&text) } else { self.temp_str(&text) };
+                    let enc = self.interned_str("latin1");
                     let args = self.temp(Object::Tuple(vec![s, enc]));
                     self.call(id, Construct::Reduce, callable, args, None, None);
                 }
@@ -436,11 +489,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                 } else {
                     let data = b.clone();
                     let callable = self.temp_global("builtins", "bytearray");
-                    let args = if data.is_empty() {
-                        Vec::new()
-                    } else {
-                        vec![self.temp(Object::Bytes(data))]
-                    };
+                    let args = if data.is_empty() { Vec::new() } else { vec![self.temp(Object::Bytes(data))] };
                     let args = self.temp(Object::Tuple(args));
                     self.call(id, Construct::Reduce, callable, args, None, None);
                 }
@@ -596,7 +645,8 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
             }
             _ => {
                 // Natives only live in the graph; temporaries are never natives.
-                let native = g.objects.get(id as usize).ok_or_else(|| Error::unpicklable("internal: temporary native"))?;
+                let native =
+                    g.objects.get(id as usize).ok_or_else(|| Error::unpicklable("internal: temporary native"))?;
                 let inst = reduce::native_reduction(native, proto, &mut NativeCx { g, scratch: &mut self.scratch })?;
                 let inst_id = self.temp(Object::Instance(inst));
                 self.save_instance(id, inst_id.id().expect("temp is a ref").0)?;
@@ -626,7 +676,15 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
 
     /// Queue `callable(*args)` (REDUCE) or `cls.__new__` (NEWOBJ/NEWOBJ_EX), then the memo and
     /// the instance tail.
-    fn call(&mut self, key: u32, kind: Construct, callable: Value, args: Value, kwargs: Option<Value>, tail: Option<u32>) {
+    fn call(
+        &mut self,
+        key: u32,
+        kind: Construct,
+        callable: Value,
+        args: Value,
+        kwargs: Option<Value>,
+        tail: Option<u32>,
+    ) {
         let code = match kind {
             Construct::NewObj => op::NEWOBJ,
             Construct::NewObjEx => op::NEWOBJ_EX,
@@ -682,9 +740,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                 let args = self.temp(Object::Tuple(items));
                 self.call(key, Construct::Reduce, f, args, None, tail);
             }
-            Construct::NewObjEx if proto >= 4 => {
-                self.call(key, Construct::NewObjEx, callable, args, kwargs, tail)
-            }
+            Construct::NewObjEx if proto >= 4 => self.call(key, Construct::NewObjEx, callable, args, kwargs, tail),
             Construct::NewObjEx => {
                 let f = self.temp_global("copyreg", "__newobj_ex__");
                 let kw = kwargs.unwrap_or(Value::None);
@@ -808,8 +864,8 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
         }
         let proto = self.proto();
         if proto >= 4 {
-            self.save_name_str(true, &module)?;
-            self.save_name_str(false, &name)?;
+            self.save_name_str(NameKind::Module, &module)?;
+            self.save_name_str(NameKind::Qualname, &name)?;
             self.tasks.push(Task::GlobalEnd { key, name: (module, name) });
             return Ok(());
         }
@@ -839,8 +895,8 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
     /// Module and qualname strings of STACK_GLOBAL. CPython's classes of one module share one
     /// `__module__` string object, so module names are shared by content; qualnames likewise
     /// among themselves, never with a module name.
-    fn save_name_str(&mut self, is_module: bool, s: &str) -> Result<()> {
-        let key = (is_module, s.to_owned());
+    fn save_name_str(&mut self, kind: NameKind, s: &str) -> Result<()> {
+        let key = (kind, s.to_owned());
         if let Some(&idx) = self.name_strs.get(&key) {
             self.e.memo_get(idx);
             return Ok(());

@@ -73,7 +73,8 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
         }
         Object::TimeDelta(td) => {
             let f = global(cx, "datetime", "timedelta");
-            let args = vec![Value::Int(td.days as i64), Value::Int(td.seconds as i64), Value::Int(td.microseconds as i64)];
+            let args =
+                vec![Value::Int(td.days as i64), Value::Int(td.seconds as i64), Value::Int(td.microseconds as i64)];
             call(f, tuple(cx, args))
         }
         Object::TimeZone(offset, name) => {

@@ -10,8 +10,8 @@ use std::hash::{BuildHasher, Hash, Hasher};
 
 /// Below this many keys, lookups scan the stored hashes instead of building a table.
 const SCAN_LIMIT: usize = 8;
-/// Tuples nested deeper than this cannot be hashed (Python raises RecursionError too).
-const MAX_KEY_DEPTH: usize = 512;
+/// Equal frozensets nested deeper than this compare unequal rather than recurse further.
+const MAX_KEY_DEPTH: usize = 1000;
 
 /// Hashing and comparing keys needs the arena the keys point into.
 pub(crate) struct KeyCx<'a> {
@@ -28,65 +28,85 @@ impl<'a> KeyCx<'a> {
         KeyCx { objects }
     }
 
+    /// Python-consistent hash of a key. Tuples are walked with an explicit stack and frozensets
+    /// reuse their items' stored hashes, so no nesting depth recurses.
     pub(crate) fn hash(&self, v: Value) -> Result<u64> {
-        let mut h = hasher().build_hasher();
-        self.feed(v, &mut h, 0)?;
-        Ok(h.finish())
+        if let Some(h) = self.leaf_hash(v)? {
+            return Ok(h);
+        }
+        enum Work {
+            Visit(Value),
+            Tuple(usize),
+        }
+        let mut work = vec![Work::Visit(v)];
+        let mut done: Vec<u64> = Vec::new();
+        while let Some(w) = work.pop() {
+            match w {
+                Work::Visit(v) => match self.leaf_hash(v)? {
+                    Some(h) => done.push(h),
+                    None => {
+                        let Some(Object::Tuple(items)) = v.id().map(|id| &self.objects[id.index()]) else {
+                            unreachable!("leaf_hash handles everything but tuples")
+                        };
+                        work.push(Work::Tuple(items.len()));
+                        work.extend(items.iter().rev().map(|&i| Work::Visit(i)));
+                    }
+                },
+                Work::Tuple(n) => {
+                    let start = done.len() - n;
+                    let mut h = hasher().build_hasher();
+                    4u8.hash(&mut h);
+                    done[start..].hash(&mut h);
+                    done.truncate(start);
+                    done.push(h.finish());
+                }
+            }
+        }
+        Ok(done[0])
     }
 
-    fn feed(&self, v: Value, h: &mut impl Hasher, depth: usize) -> Result<()> {
-        if depth > MAX_KEY_DEPTH {
-            return Err(ErrorKind::Invalid("maximum recursion depth exceeded while hashing a key".into()).into());
-        }
+    /// The hash of anything but a non-empty tuple (`None` for those).
+    fn leaf_hash(&self, v: Value) -> Result<Option<u64>> {
+        let mut h = hasher().build_hasher();
         match v {
-            Value::None => 0u8.hash(h),
-            Value::Bool(b) => hash_int(b as i64, h),
-            Value::Int(i) => hash_int(i, h),
-            Value::Float(f) => hash_float(f, h),
+            Value::None => 0u8.hash(&mut h),
+            Value::Bool(b) => hash_int(b as i64, &mut h),
+            Value::Int(i) => hash_int(i, &mut h),
+            Value::Float(f) => hash_float(f, &mut h),
             Value::Ref(id) => match &self.objects[id.index()] {
                 Object::Str(s) => {
-                    2u8.hash(h);
-                    s.as_bytes().hash(h);
+                    2u8.hash(&mut h);
+                    s.as_bytes().hash(&mut h);
                 }
                 Object::Bytes(b) => {
-                    3u8.hash(h);
-                    b.hash(h);
+                    3u8.hash(&mut h);
+                    b.hash(&mut h);
                 }
-                Object::Int(n) => hash_big(n, h),
-                Object::Tuple(items) => {
-                    4u8.hash(h);
-                    items.len().hash(h);
-                    for &item in items {
-                        self.feed(item, h, depth + 1)?;
-                    }
-                }
+                Object::Int(n) => hash_big(n, &mut h),
+                Object::Tuple(items) if !items.is_empty() => return Ok(None),
+                Object::Tuple(_) => 4u8.hash(&mut h),
                 Object::FrozenSet(s) => {
-                    // Order-independent: combine the element hashes commutatively.
-                    let mut acc = 0u64;
-                    for &item in s.items() {
-                        let mut eh = hasher().build_hasher();
-                        self.feed(item, &mut eh, depth + 1)?;
-                        acc = acc.wrapping_add(eh.finish());
-                    }
-                    5u8.hash(h);
-                    acc.hash(h);
+                    // Order-independent: a commutative sum of the stored item hashes.
+                    let sum = s.index.hashes.iter().fold(0u64, |acc, &x| acc.wrapping_add(x));
+                    5u8.hash(&mut h);
+                    sum.hash(&mut h);
                 }
                 Object::Global(g) => {
-                    6u8.hash(h);
-                    g.hash(h);
+                    6u8.hash(&mut h);
+                    g.hash(&mut h);
                 }
-                Object::Complex(re, im) if *im == 0.0 => hash_float(*re, h),
+                Object::Complex(re, im) if *im == 0.0 => hash_float(*re, &mut h),
                 Object::Decimal(s) => {
-                    7u8.hash(h);
-                    s.hash(h);
+                    7u8.hash(&mut h);
+                    s.hash(&mut h);
                 }
                 Object::Uuid(u) => {
-                    8u8.hash(h);
-                    u.hash(h);
+                    8u8.hash(&mut h);
+                    u.hash(&mut h);
                 }
                 Object::Date(d) => {
-                    9u8.hash(h);
-                    d.hash(h);
+                    9u8.hash(&mut h);
+                    d.hash(&mut h);
                 }
                 Object::List(_)
                 | Object::Dict(_)
@@ -96,55 +116,63 @@ impl<'a> KeyCx<'a> {
                 | Object::DefaultDict(..)
                 | Object::Counter(_)
                 | Object::Deque(..)
-                | Object::Slice(..) => {
-                    return Err(ErrorKind::Unhashable(self.objects[id.index()].type_name()).into())
-                }
+                | Object::Slice(..) => return Err(ErrorKind::Unhashable(self.objects[id.index()].type_name()).into()),
                 // Everything else hashes by identity, as a plain Python object does.
                 _ => {
-                    10u8.hash(h);
-                    id.hash(h);
+                    10u8.hash(&mut h);
+                    id.hash(&mut h);
                 }
             },
         }
-        Ok(())
+        Ok(Some(h.finish()))
     }
 
     pub(crate) fn eq(&self, a: Value, b: Value) -> bool {
         self.eq_at(a, b, 0)
     }
 
+    /// Python equality of two keys; tuples are compared with an explicit stack.
     fn eq_at(&self, a: Value, b: Value, depth: usize) -> bool {
-        if depth > MAX_KEY_DEPTH {
-            return false;
-        }
-        if let (Some(x), Some(y)) = (self.number(a), self.number(b)) {
-            return x == y;
-        }
-        match (a, b) {
-            (Value::None, Value::None) => true,
-            (Value::Ref(x), Value::Ref(y)) => {
-                if x == y {
-                    return true;
+        let mut pending = vec![(a, b)];
+        while let Some((a, b)) = pending.pop() {
+            if let (Some(x), Some(y)) = (self.number(a), self.number(b)) {
+                if x != y {
+                    return false;
                 }
-                match (&self.objects[x.index()], &self.objects[y.index()]) {
+                continue;
+            }
+            let same = match (a, b) {
+                (Value::None, Value::None) => true,
+                (Value::Ref(x), Value::Ref(y)) if x == y => true,
+                (Value::Ref(x), Value::Ref(y)) => match (&self.objects[x.index()], &self.objects[y.index()]) {
                     (Object::Str(p), Object::Str(q)) => p == q,
                     (Object::Bytes(p), Object::Bytes(q)) => p == q,
                     (Object::Tuple(p), Object::Tuple(q)) => {
-                        p.len() == q.len() && p.iter().zip(q).all(|(&i, &j)| self.eq_at(i, j, depth + 1))
+                        pending.extend(p.iter().copied().zip(q.iter().copied()));
+                        p.len() == q.len()
                     }
                     (Object::FrozenSet(p), Object::FrozenSet(q)) => {
-                        p.len() == q.len()
-                            && p.items().iter().all(|&i| q.items().iter().any(|&j| self.eq_at(i, j, depth + 1)))
+                        // Nested frozensets recurse only while their hashes keep colliding.
+                        depth < MAX_KEY_DEPTH
+                            && p.len() == q.len()
+                            && p.items()
+                                .iter()
+                                .zip(&p.index.hashes)
+                                .all(|(&i, &h)| q.index.find(h, |j| self.eq_at(i, q.items[j], depth + 1)).is_some())
                     }
                     (Object::Global(p), Object::Global(q)) => p == q,
                     (Object::Decimal(p), Object::Decimal(q)) => p == q,
                     (Object::Uuid(p), Object::Uuid(q)) => p == q,
                     (Object::Date(p), Object::Date(q)) => p == q,
                     _ => false,
-                }
+                },
+                _ => false,
+            };
+            if !same {
+                return false;
             }
-            _ => false,
         }
+        true
     }
 
     /// Numeric view for cross-type equality (1 == 1.0 == True).

@@ -343,9 +343,7 @@ impl Graph {
     /// assert_eq!(dict.get_str(&g, "a"), Some(brinery::Value::Int(2)));
     /// ```
     pub fn dict_insert(&mut self, dict: Value, key: Value, value: Value) -> crate::Result<()> {
-        let id = dict
-            .id()
-            .ok_or_else(|| crate::Error::type_error("dict_insert needs a dict object"))?;
+        let id = dict.id().ok_or_else(|| crate::Error::type_error("dict_insert needs a dict object"))?;
         let mut taken = match self.take_dict(id) {
             Some(d) => d,
             None => {
@@ -366,10 +364,7 @@ impl Graph {
         let mut taken = match &mut self.objects[id.index()] {
             Object::Set(s) | Object::FrozenSet(s) => std::mem::take(s),
             other => {
-                return Err(crate::Error::type_error(format!(
-                    "'{}' object has no attribute 'add'",
-                    other.type_name()
-                )))
+                return Err(crate::Error::type_error(format!("'{}' object has no attribute 'add'", other.type_name())))
             }
         };
         let result = taken.insert(&KeyCx::new(&self.objects), item);

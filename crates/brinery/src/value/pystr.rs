@@ -136,11 +136,9 @@ pub(crate) fn push_code_point(out: &mut Vec<u8>, cp: u32) -> Option<()> {
     match cp {
         0..=0x7f => out.push(cp as u8),
         0x80..=0x7ff => out.extend_from_slice(&[0xc0 | (cp >> 6) as u8, 0x80 | (cp & 0x3f) as u8]),
-        0x800..=0xffff => out.extend_from_slice(&[
-            0xe0 | (cp >> 12) as u8,
-            0x80 | ((cp >> 6) & 0x3f) as u8,
-            0x80 | (cp & 0x3f) as u8,
-        ]),
+        0x800..=0xffff => {
+            out.extend_from_slice(&[0xe0 | (cp >> 12) as u8, 0x80 | ((cp >> 6) & 0x3f) as u8, 0x80 | (cp & 0x3f) as u8])
+        }
         0x10000..=0x10ffff => out.extend_from_slice(&[
             0xf0 | (cp >> 18) as u8,
             0x80 | ((cp >> 12) & 0x3f) as u8,
