@@ -212,7 +212,7 @@ impl Object {
 /// One unpickled object graph: an arena of objects and the root value.
 ///
 /// ```
-/// let g = brinery::loads(b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01h\x00e.").unwrap();
+/// let g = brinery::loads(b"\x80\x04\x95\t\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01h\x00e.").unwrap();
 /// // [1, <the list itself>]
 /// let list = g.root().id().unwrap();
 /// match g.get(list) {
