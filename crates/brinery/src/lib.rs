@@ -23,14 +23,19 @@
 
 mod builder;
 pub mod compat;
+pub mod dis;
 mod dump;
 mod error;
 mod graph_builder;
+pub mod json;
 pub mod machine;
 mod natives;
 pub mod opcodes;
+pub mod optimize;
 mod options;
+pub mod pretty;
 pub mod read;
+mod serde_support;
 mod text;
 mod value;
 
@@ -44,6 +49,8 @@ pub use value::{
     Buffer, CodePoints, Construct, Date, DateTime, Dict, Global, Graph, Instance, ObjId, Object, PyStr, Set, Time,
     TimeDelta, Value,
 };
+
+pub use serde_support::*;
 
 use read::{IoRead, Read, SliceRead};
 

@@ -1,0 +1,1 @@
+//! Disassembly of pickles, the output of `python -m pickletools` (being written).

@@ -1,0 +1,1 @@
+//! `pickletools.optimize`: drop PUTs nobody GETs (being written).

@@ -1,0 +1,1 @@
+//! Printing a graph as `python -m pickle` does: `repr` and `pprint` (being written).

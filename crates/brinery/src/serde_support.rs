@@ -1,0 +1,1 @@
+//! serde: Rust types to and from pickles (being written).
