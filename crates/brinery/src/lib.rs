@@ -50,6 +50,7 @@ pub use value::{
     TimeDelta, Value,
 };
 
+#[allow(unused_imports)]
 pub use serde_support::*;
 
 use read::{IoRead, Read, SliceRead};

@@ -40,7 +40,7 @@ pub fn repr_str(s: &PyStr) -> String {
                 out.push('\\');
                 out.push(quote);
             }
-            _ if cp < 0x7f && cp >= 0x20 => out.push(cp as u8 as char),
+            _ if (0x20..0x7f).contains(&cp) => out.push(cp as u8 as char),
             _ if cp >= 0x7f && printable(cp) => out.push(char::from_u32(cp).expect("printable is a char")),
             _ if cp < 0x100 => {
                 let _ = write!(out, "\\x{cp:02x}");
