@@ -15,6 +15,8 @@ pub struct GraphBuilder {
     pub(crate) graph: Graph,
     globals: HashMap<(String, String), ObjId>,
     buffers: Option<VecDeque<Vec<u8>>>,
+    /// Python's empty tuple is one object; so is ours, per graph.
+    empty_tuple: Option<Value>,
 }
 
 impl GraphBuilder {
@@ -33,6 +35,7 @@ impl GraphBuilder {
     /// pickle in a stream.
     pub fn take(&mut self, root: Value) -> Graph {
         self.globals.clear();
+        self.empty_tuple = None;
         let mut g = std::mem::take(&mut self.graph);
         g.root = Some(root);
         g
@@ -151,6 +154,14 @@ impl<'de> Builder<'de> for GraphBuilder {
     }
 
     fn tuple(&mut self, items: &[Value]) -> Result<Value> {
+        if items.is_empty() {
+            if let Some(t) = self.empty_tuple {
+                return Ok(t);
+            }
+            let t = self.add(Object::Tuple(Vec::new()));
+            self.empty_tuple = Some(t);
+            return Ok(t);
+        }
         Ok(self.add(Object::Tuple(items.to_vec())))
     }
 

@@ -152,6 +152,13 @@ struct Pickler<'g, 'o, 'a, W: Write> {
     /// Strings CPython shares in the protocol 0–2 bytes form: the interned `'latin1'` codec
     /// name and the cached one-character strings a one-byte payload decodes to.
     interned: HashMap<String, Value>,
+    singletons: HashMap<Singleton, u32>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Singleton {
+    Str(Option<u8>),
+    EmptyBytes,
 }
 
 fn lookup<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x Object {
@@ -179,6 +186,7 @@ pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) ->
         tasks: Vec::new(),
         opts,
         interned: HashMap::new(),
+        singletons: HashMap::new(),
     };
     p.e.start();
     p.tasks.push(Task::Save(graph.root()));
@@ -282,6 +290,26 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
     fn memoize(&mut self, key: u32) {
         let idx = self.e.memo_put();
         self.memo.insert(key, idx);
+        if let Some(k) = self.singleton_key(key) {
+            self.singletons.insert(k, idx);
+        }
+    }
+
+    /// CPython keeps one object for the empty str, each one-character str below U+0100 and the
+    /// empty bytes, so equal ones are always shared there: key them by content.
+    fn singleton_key(&self, id: u32) -> Option<Singleton> {
+        match self.obj(id) {
+            Object::Str(s) => {
+                let mut cps = s.code_points();
+                match (cps.next(), cps.next()) {
+                    (None, _) => Some(Singleton::Str(None)),
+                    (Some(c), None) if c < 0x100 => Some(Singleton::Str(Some(c as u8))),
+                    _ => None,
+                }
+            }
+            Object::Bytes(b) if b.is_empty() => Some(Singleton::EmptyBytes),
+            _ => None,
+        }
     }
 
     fn global_memoize(&mut self, key: Option<u32>, name: (String, String)) {
@@ -331,7 +359,8 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
             Value::Float(f) => self.save_float(f),
             Value::Ref(id) => {
                 let id = id.0;
-                if let Some(&idx) = self.memo.get(&id) {
+                let seen = self.memo.get(&id).or_else(|| self.singleton_key(id).and_then(|k| self.singletons.get(&k)));
+                if let Some(&idx) = seen {
                     self.e.memo_get(idx);
                     return Ok(());
                 }
@@ -473,8 +502,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                     // Protocols 0-2 have no bytes opcode: _codecs.encode(latin-1 text, 'latin1').
                     let text: String = b.iter().map(|&c| c as char).collect();
                     let callable = self.temp_global("_codecs", "encode");
-                    let one_char = text.len() == 1 || (text.chars().count() == 1);
-                    let s = if one_char { self.interned_str(&text) } else { self.temp_str(&text) };
+                    let s = self.temp_str(&text);
                     let enc = self.interned_str("latin1");
                     let args = self.temp(Object::Tuple(vec![s, enc]));
                     self.call(id, Construct::Reduce, callable, args, None, None);
