@@ -273,6 +273,10 @@ impl<'de> Builder<'de> for GraphBuilder {
             *self.graph.get_mut(id) = native;
             return Ok(());
         }
+        if state != Value::None && natives::is_native(self.graph.get(id)) {
+            // Extra state on a known type: fall back on the general inert form, which keeps it.
+            natives::to_instance(&mut self.graph, id)?;
+        }
         match self.graph.get_mut(id) {
             Object::Instance(inst) => {
                 inst.state = Some(state);

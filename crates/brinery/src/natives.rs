@@ -2,7 +2,7 @@
 //! writing them back the way CPython does (`dump/reduce.rs`). Only exact, well-formed calls
 //! become natives; anything else stays an inert [`crate::Instance`].
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::value::{Date, DateTime, Dict, Graph, KeyCx, ObjId, Object, Set, Time, TimeDelta, Value};
 
 fn obj(g: &Graph, v: Value) -> Option<&Object> {
@@ -260,8 +260,39 @@ fn instance_class<'g>(g: &'g Graph, inst: &crate::Instance) -> Option<(&'g str, 
     }
 }
 
-/// Error for natives that cannot take BUILD state.
-#[allow(dead_code)]
-pub(crate) fn no_state(o: &Object) -> Error {
-    Error::type_error(format!("'{}' object has no __setstate__", o.type_name()))
+/// Turn the native at `id` back into the inert instance CPython's `__reduce_ex__(4)` describes,
+/// in place (same id, so sharing holds). Used when BUILD gives a native extra state (an
+/// OrderedDict with attributes, say), which only the general form can carry.
+pub(crate) fn to_instance(g: &mut Graph, id: ObjId) -> Result<()> {
+    let mut scratch = Vec::new();
+    let inst = {
+        let native = g.get(id);
+        crate::dump::native_reduction(native, 4, &mut crate::dump::NativeCx { g, scratch: &mut scratch })?
+    };
+    // Temporaries were numbered from the end of the arena, so appending keeps their ids.
+    g.objects.extend(scratch);
+    *g.get_mut(id) = Object::Instance(inst);
+    Ok(())
+}
+
+/// True for the values `natives` makes (the ones [`to_instance`] can unfold).
+pub(crate) fn is_native(o: &Object) -> bool {
+    matches!(
+        o,
+        Object::Complex(..)
+            | Object::Range(..)
+            | Object::Slice(..)
+            | Object::Date(_)
+            | Object::Time(_)
+            | Object::DateTime(_)
+            | Object::TimeDelta(_)
+            | Object::TimeZone(..)
+            | Object::Decimal(_)
+            | Object::Uuid(_)
+            | Object::Fraction(..)
+            | Object::OrderedDict(_)
+            | Object::DefaultDict(..)
+            | Object::Deque(..)
+            | Object::Counter(_)
+    )
 }

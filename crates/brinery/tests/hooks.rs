@@ -146,3 +146,35 @@ print(type(a).__name__, bytes(a), type(b).__name__, bytes(b), obj['n'])
     );
     assert_eq!(report.trim(), "bytearray b'writable data' bytes b'read-only data' 1");
 }
+
+#[test]
+fn known_types_with_extra_state_keep_it() {
+    let dir = tempfile::tempdir().unwrap();
+    python(
+        r#"
+import pickle, sys, os, collections
+od = collections.OrderedDict(a=1)
+od.note = 'kept'
+for proto in range(6):
+    with open(os.path.join(sys.argv[1], '%d.pkl' % proto), 'wb') as f:
+        pickle.dump([od, od], f, proto)
+"#,
+        &[dir.path()],
+    );
+    for proto in 0..=5u8 {
+        let g = brinery::loads(&std::fs::read(dir.path().join(format!("{proto}.pkl"))).unwrap()).unwrap();
+        std::fs::write(dir.path().join(format!("{proto}.out")), brinery::dumps(&g, proto).unwrap()).unwrap();
+    }
+    let report = python(
+        r#"
+import pickle, sys, os
+for proto in range(6):
+    with open(os.path.join(sys.argv[1], '%d.out' % proto), 'rb') as f:
+        a, b = pickle.load(f)
+    assert a is b and a == {'a': 1} and a.note == 'kept' and type(a).__name__ == 'OrderedDict', proto
+print('ok')
+"#,
+        &[dir.path()],
+    );
+    assert_eq!(report.trim(), "ok");
+}

@@ -6,6 +6,7 @@ mod emit;
 mod reduce;
 mod repr;
 
+pub(crate) use reduce::native_reduction;
 pub use repr::float_repr;
 
 use crate::error::{Error, Result};
@@ -144,7 +145,7 @@ struct Pickler<'g, 'o, 'a, W: Write> {
     g: &'g Graph,
     scratch: Vec<Object>,
     e: Emitter<W>,
-    memo: HashMap<u32, u32>,
+    memo: MemoTable,
     globals: HashMap<(String, String), u32>,
     name_strs: HashMap<(NameKind, String), u32>,
     tasks: Vec<Task>,
@@ -159,6 +160,34 @@ struct Pickler<'g, 'o, 'a, W: Write> {
 enum Singleton {
     Str(Option<u8>),
     EmptyBytes,
+}
+
+/// Object id → memo index. Ids are dense (arena indices, then temporaries), so a vector beats a
+/// hash map here.
+struct MemoTable {
+    slots: Vec<u32>,
+}
+
+impl MemoTable {
+    const EMPTY: u32 = u32::MAX;
+
+    fn with_objects(n: usize) -> Self {
+        MemoTable { slots: vec![Self::EMPTY; n] }
+    }
+
+    #[inline]
+    fn get(&self, id: u32) -> Option<&u32> {
+        self.slots.get(id as usize).filter(|&&i| i != Self::EMPTY)
+    }
+
+    #[inline]
+    fn insert(&mut self, id: u32, idx: u32) {
+        let i = id as usize;
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, Self::EMPTY);
+        }
+        self.slots[i] = idx;
+    }
 }
 
 fn lookup<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x Object {
@@ -180,7 +209,7 @@ pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) ->
         g: graph,
         scratch: Vec::new(),
         e: Emitter::new(out, proto),
-        memo: HashMap::new(),
+        memo: MemoTable::with_objects(graph.objects.len()),
         globals: HashMap::new(),
         name_strs: HashMap::new(),
         tasks: Vec::new(),
@@ -234,7 +263,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                 Task::Bytes(b) => self.e.write(&b),
                 Task::TupleEnd { id, len, marked } => self.tuple_end(id, len, marked),
                 Task::FrozenSetEnd { id } => {
-                    if let Some(&idx) = self.memo.get(&id) {
+                    if let Some(&idx) = self.memo.get(id) {
                         self.e.op(op::POP_MARK);
                         self.e.memo_get(idx);
                     } else {
@@ -246,7 +275,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                     if let Some(code) = code {
                         self.e.op(code);
                     }
-                    if let Some(&idx) = self.memo.get(&key) {
+                    if let Some(&idx) = self.memo.get(key) {
                         // Recursive: the object was memoized while its arguments were written.
                         self.e.op(op::POP);
                         self.e.memo_get(idx);
@@ -299,7 +328,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
     /// empty bytes, so equal ones are always shared there: key them by content.
     fn singleton_key(&self, id: u32) -> Option<Singleton> {
         match self.obj(id) {
-            Object::Str(s) => {
+            Object::Str(s) if s.as_bytes().len() <= 2 => {
                 let mut cps = s.code_points();
                 match (cps.next(), cps.next()) {
                     (None, _) => Some(Singleton::Str(None)),
@@ -359,7 +388,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
             Value::Float(f) => self.save_float(f),
             Value::Ref(id) => {
                 let id = id.0;
-                let seen = self.memo.get(&id).or_else(|| self.singleton_key(id).and_then(|k| self.singletons.get(&k)));
+                let seen = self.memo.get(id).or_else(|| self.singleton_key(id).and_then(|k| self.singletons.get(&k)));
                 if let Some(&idx) = seen {
                     self.e.memo_get(idx);
                     return Ok(());
@@ -684,7 +713,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
     }
 
     fn tuple_end(&mut self, id: u32, len: u32, marked: bool) {
-        if let Some(&idx) = self.memo.get(&id) {
+        if let Some(&idx) = self.memo.get(id) {
             // The tuple was reached through its own items: drop them and fetch it instead.
             if marked && self.proto() >= 1 {
                 self.e.op(op::POP_MARK);
