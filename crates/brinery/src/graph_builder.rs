@@ -5,7 +5,7 @@ use crate::builder::{Builder, Text};
 use crate::error::{Error, Result};
 use crate::natives;
 use crate::read::Chunk;
-use crate::value::{Buffer, Construct, Dict, Global, Graph, Instance, KeyCx, ObjId, Object, PyStr, Set, Value};
+use crate::value::{Buffer, Construct, Global, Graph, Instance, KeyCx, ObjId, Object, PyStr, Set, Value};
 use num_bigint::BigInt;
 use std::collections::{HashMap, VecDeque};
 
@@ -57,7 +57,7 @@ impl GraphBuilder {
     }
 
     fn instance(&mut self, construct: Construct, callable: Value, args: Value, kwargs: Option<Value>) -> Value {
-        self.add(Object::Instance(Instance {
+        self.add(Object::Instance(Box::new(Instance {
             construct,
             callable,
             args,
@@ -65,7 +65,7 @@ impl GraphBuilder {
             state: None,
             list_items: Vec::new(),
             dict_items: Vec::new(),
-        }))
+        })))
     }
 
     fn set_of(&self, items: &[Value]) -> Result<Set> {
@@ -117,10 +117,10 @@ impl<'de> Builder<'de> for GraphBuilder {
 
     fn str(&mut self, s: Text<'de, '_>) -> Result<Value> {
         let s = match s {
-            Text::Borrowed(s) => PyStr::Utf8(s.to_owned()),
-            Text::Transient(s) => PyStr::Utf8(s.to_owned()),
-            Text::Owned(s) => PyStr::Utf8(s),
-            Text::Surrogates(b) => PyStr::Surrogates(b),
+            Text::Borrowed(s) => PyStr::Utf8(s.into()),
+            Text::Transient(s) => PyStr::Utf8(s.into()),
+            Text::Owned(s) => PyStr::Utf8(s.into_boxed_str()),
+            Text::Surrogates(b) => PyStr::Surrogates(b.into_boxed_slice()),
         };
         Ok(self.add(Object::Str(s)))
     }
@@ -144,7 +144,8 @@ impl<'de> Builder<'de> for GraphBuilder {
     fn extend(&mut self, list: &Value, items: &[Value]) -> Result<()> {
         let id = self.target(list)?;
         match self.graph.get_mut(id) {
-            Object::List(v) | Object::Deque(v, _) => v.extend_from_slice(items),
+            Object::List(v) => v.extend_from_slice(items),
+            Object::Deque(d) => d.items.extend_from_slice(items),
             Object::Instance(inst) => inst.list_items.extend_from_slice(items),
             other => {
                 return Err(Error::type_error(format!("'{}' object has no attribute 'append'", other.type_name())))
@@ -166,7 +167,7 @@ impl<'de> Builder<'de> for GraphBuilder {
     }
 
     fn dict(&mut self, pairs: &[Value]) -> Result<Value> {
-        let d = self.add(Object::Dict(Dict::default()));
+        let d = self.add(Object::Dict(Box::default()));
         self.set_items(&d, pairs)?;
         Ok(d)
     }
@@ -184,7 +185,7 @@ impl<'de> Builder<'de> for GraphBuilder {
     }
 
     fn empty_set(&mut self) -> Result<Value> {
-        Ok(self.add(Object::Set(Set::default())))
+        Ok(self.add(Object::Set(Box::default())))
     }
 
     fn add_items(&mut self, set: &Value, items: &[Value]) -> Result<()> {
@@ -203,7 +204,7 @@ impl<'de> Builder<'de> for GraphBuilder {
 
     fn frozenset(&mut self, items: &[Value]) -> Result<Value> {
         let set = self.set_of(items)?;
-        Ok(self.add(Object::FrozenSet(set)))
+        Ok(self.add(Object::FrozenSet(Box::new(set))))
     }
 
     fn global(&mut self, module: &str, name: &str) -> Result<Value> {
@@ -211,7 +212,7 @@ impl<'de> Builder<'de> for GraphBuilder {
         if let Some(&id) = self.globals.get(&(module.to_owned(), name.to_owned())) {
             return Ok(Value::Ref(id));
         }
-        let v = self.add(Object::Global(Global { module: module.to_owned(), name: name.to_owned() }));
+        let v = self.add(Object::Global(Box::new(Global { module: module.to_owned(), name: name.to_owned() })));
         if let Value::Ref(id) = v {
             self.globals.insert((module.to_owned(), name.to_owned()), id);
         }
@@ -296,7 +297,7 @@ impl<'de> Builder<'de> for GraphBuilder {
             Some(queue) => Some(queue.pop_front().ok_or_else(|| Error::invalid("not enough out-of-band buffers"))?),
             None => None,
         };
-        Ok(self.add(Object::Buffer(Buffer { data, readonly: false })))
+        Ok(self.add(Object::Buffer(Box::new(Buffer { data, readonly: false }))))
     }
 
     fn readonly_buffer(&mut self, buf: &Value) -> Result<()> {

@@ -46,8 +46,8 @@ pub use graph_builder::GraphBuilder;
 pub use machine::HIGHEST_PROTOCOL;
 pub use options::{Encoding, Limits, LoadOptions};
 pub use value::{
-    Buffer, CodePoints, Construct, Date, DateTime, Dict, Global, Graph, Instance, ObjId, Object, PyStr, Set, Time,
-    TimeDelta, Value,
+    Buffer, CodePoints, Construct, Date, DateTime, DefaultDict, Deque, Dict, Global, Graph, Instance, ObjId, Object,
+    PyStr, Set, Time, TimeDelta, Value,
 };
 
 #[allow(unused_imports)]

@@ -620,8 +620,8 @@ fn decode_utf8<'de, 's>(chunk: Chunk<'de, 's>) -> Result<Text<'de, 's>> {
 
 fn surrogates<'de, 's>(s: crate::PyStr) -> Text<'de, 's> {
     match s {
-        crate::PyStr::Utf8(s) => Text::Owned(s),
-        crate::PyStr::Surrogates(b) => Text::Surrogates(b),
+        crate::PyStr::Utf8(s) => Text::Owned(s.into_string()),
+        crate::PyStr::Surrogates(b) => Text::Surrogates(b.into_vec()),
     }
 }
 

@@ -3,7 +3,9 @@
 //! become natives; anything else stays an inert [`crate::Instance`].
 
 use crate::error::Result;
-use crate::value::{Date, DateTime, Dict, Graph, KeyCx, ObjId, Object, Set, Time, TimeDelta, Value};
+use crate::value::{
+    Date, DateTime, DefaultDict, Deque, Dict, Graph, KeyCx, ObjId, Object, Set, Time, TimeDelta, Value,
+};
 
 fn obj(g: &Graph, v: Value) -> Option<&Object> {
     g.object(v)
@@ -43,7 +45,7 @@ fn as_f64(v: Value, g: &Graph) -> Option<f64> {
         Value::Int(i) => Some(i as f64),
         Value::Bool(b) => Some(b as i64 as f64),
         _ => match obj(g, v) {
-            Some(Object::Int(n)) => num_traits::ToPrimitive::to_f64(n),
+            Some(Object::Int(n)) => num_traits::ToPrimitive::to_f64(&**n),
             _ => None,
         },
     }
@@ -104,14 +106,14 @@ pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> 
         ("builtins", "bytearray", [s, enc]) if text(g, *enc).is_some_and(is_latin1_name) => {
             byte_data(g, *s).map(Object::ByteArray)
         }
-        ("builtins", "set", []) => Some(Object::Set(Set::default())),
-        ("builtins", "frozenset", []) => Some(Object::FrozenSet(Set::default())),
+        ("builtins", "set", []) => Some(Object::Set(Box::default())),
+        ("builtins", "frozenset", []) => Some(Object::FrozenSet(Box::default())),
         ("builtins", "set", [items]) => match items_of(g, *items) {
-            Some(items) => Some(Object::Set(set_from(g, items)?)),
+            Some(items) => Some(Object::Set(Box::new(set_from(g, items)?))),
             None => None,
         },
         ("builtins", "frozenset", [items]) => match items_of(g, *items) {
-            Some(items) => Some(Object::FrozenSet(set_from(g, items)?)),
+            Some(items) => Some(Object::FrozenSet(Box::new(set_from(g, items)?))),
             None => None,
         },
         ("builtins", "complex", [re]) => as_f64(*re, g).map(|re| Object::Complex(re, 0.0)),
@@ -119,8 +121,10 @@ pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> 
             (Some(re), Some(im)) => Some(Object::Complex(re, im)),
             _ => None,
         },
-        ("builtins", "range", [a, b, c]) if [a, b, c].iter().all(|v| is_int(**v, g)) => Some(Object::Range(*a, *b, *c)),
-        ("builtins", "slice", [a, b, c]) => Some(Object::Slice(*a, *b, *c)),
+        ("builtins", "range", [a, b, c]) if [a, b, c].iter().all(|v| is_int(**v, g)) => {
+            Some(Object::Range(Box::new([*a, *b, *c])))
+        }
+        ("builtins", "slice", [a, b, c]) => Some(Object::Slice(Box::new([*a, *b, *c]))),
         ("datetime", "date", [state]) => match byte_data(g, *state) {
             Some(b) if b.len() == 4 => Date::from_state(&b).map(Object::Date),
             _ => None,
@@ -133,7 +137,9 @@ pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> 
         }
         ("datetime", "datetime", [state, rest @ ..]) if rest.len() <= 1 => {
             match (byte_data(g, *state), tzinfo(g, rest.first())) {
-                (Some(b), Some(tz)) if b.len() == 10 => DateTime::from_state(&b, tz).map(Object::DateTime),
+                (Some(b), Some(tz)) if b.len() == 10 => {
+                    DateTime::from_state(&b, tz).map(|dt| Object::DateTime(Box::new(dt)))
+                }
                 _ => None,
             }
         }
@@ -155,18 +161,20 @@ pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> 
             if rest.len() <= 1 && matches!(obj(g, *offset), Some(Object::TimeDelta(_))) =>
         {
             match rest.first() {
-                None => Some(Object::TimeZone(*offset, None)),
-                Some(name) if text(g, *name).is_some() => Some(Object::TimeZone(*offset, Some(*name))),
+                None => Some(Object::TimeZone(Box::new([*offset, Value::None]))),
+                Some(name) if text(g, *name).is_some() => Some(Object::TimeZone(Box::new([*offset, *name]))),
                 _ => None,
             }
         }
         ("decimal", "Decimal", [s]) => match obj(g, *s) {
-            Some(Object::Str(s)) => s.as_str().map(|s| Object::Decimal(s.to_owned())),
-            Some(Object::Bytes(b)) if b.is_ascii() => Some(Object::Decimal(String::from_utf8_lossy(b).into_owned())),
+            Some(Object::Str(s)) => s.as_str().map(|s| Object::Decimal(s.into())),
+            Some(Object::Bytes(b)) if b.is_ascii() => Some(Object::Decimal(String::from_utf8_lossy(b).into())),
             _ => None,
         },
-        ("fractions", "Fraction", [n, d]) if is_int(*n, g) && is_int(*d, g) => Some(Object::Fraction(*n, *d)),
-        ("collections", "OrderedDict", []) => Some(Object::OrderedDict(Dict::default())),
+        ("fractions", "Fraction", [n, d]) if is_int(*n, g) && is_int(*d, g) => {
+            Some(Object::Fraction(Box::new([*n, *d])))
+        }
+        ("collections", "OrderedDict", []) => Some(Object::OrderedDict(Box::default())),
         ("collections", "OrderedDict", [pairs]) => match items_of(g, *pairs) {
             Some(items) => {
                 let mut kv = Vec::with_capacity(items.len());
@@ -176,21 +184,25 @@ pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> 
                         _ => return Ok(None),
                     }
                 }
-                Some(Object::OrderedDict(dict_from(g, kv)?))
+                Some(Object::OrderedDict(Box::new(dict_from(g, kv)?)))
             }
             None => None,
         },
-        ("collections", "defaultdict", []) => Some(Object::DefaultDict(Value::None, Dict::default())),
-        ("collections", "defaultdict", [factory]) => Some(Object::DefaultDict(*factory, Dict::default())),
+        ("collections", "defaultdict", []) => Some(Object::DefaultDict(Box::default())),
+        ("collections", "defaultdict", [factory]) => {
+            Some(Object::DefaultDict(Box::new(DefaultDict { factory: *factory, dict: Dict::default() })))
+        }
         ("collections", "deque", [items, rest @ ..]) if rest.len() <= 1 => {
             let maxlen = rest.first().copied().unwrap_or(Value::None);
             match (items_of(g, *items), maxlen) {
-                (Some(items), Value::None | Value::Int(_)) => Some(Object::Deque(items.to_vec(), maxlen)),
+                (Some(items), Value::None | Value::Int(_)) => {
+                    Some(Object::Deque(Box::new(Deque { items: items.to_vec(), maxlen })))
+                }
                 _ => None,
             }
         }
-        ("collections", "deque", []) => Some(Object::Deque(Vec::new(), Value::None)),
-        ("collections", "Counter", []) => Some(Object::Counter(Dict::default())),
+        ("collections", "deque", []) => Some(Object::Deque(Box::new(Deque { items: Vec::new(), maxlen: Value::None }))),
+        ("collections", "Counter", []) => Some(Object::Counter(Box::default())),
         ("collections", "Counter", [d]) => match obj(g, *d) {
             Some(Object::Dict(d)) => Some(Object::Counter(d.clone())),
             _ => None,
@@ -232,7 +244,7 @@ pub(crate) fn from_build(g: &Graph, id: ObjId, state: Value) -> Option<Object> {
     let n = match value {
         Value::Int(i) => u128::try_from(i).ok()?,
         _ => match obj(g, value)? {
-            Object::Int(n) => u128::try_from(n).ok()?,
+            Object::Int(n) => u128::try_from(&**n).ok()?,
             _ => return None,
         },
     };
@@ -271,7 +283,7 @@ pub(crate) fn to_instance(g: &mut Graph, id: ObjId) -> Result<()> {
     };
     // Temporaries were numbered from the end of the arena, so appending keeps their ids.
     g.objects.extend(scratch);
-    *g.get_mut(id) = Object::Instance(inst);
+    *g.get_mut(id) = Object::Instance(Box::new(inst));
     Ok(())
 }
 

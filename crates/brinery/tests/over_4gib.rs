@@ -83,7 +83,7 @@ fn objects_over_4_gib_round_trip() {
     let mut text = "abcdefghijklmnop".repeat((SIZE / 16) as usize);
     text.truncate(SIZE as usize);
     let mut g = Graph::new();
-    let root = g.add(Object::Str(PyStr::Utf8(text)));
+    let root = g.add(Object::Str(PyStr::from(text)));
     g.set_root(root);
     brinery::dump(BufWriter::new(File::create(&str_file).unwrap()), &g, 4).unwrap();
     drop(g);

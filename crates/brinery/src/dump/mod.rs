@@ -235,7 +235,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
     }
 
     fn temp_global(&mut self, module: &str, name: &str) -> Value {
-        self.temp(Object::Global(Global { module: module.into(), name: name.into() }))
+        self.temp(Object::Global(Box::new(Global { module: module.into(), name: name.into() })))
     }
 
     fn temp_str(&mut self, s: &str) -> Value {
@@ -351,7 +351,8 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
 
     fn seq_items(&self, seq: u32) -> &[Value] {
         match self.obj(seq) {
-            Object::List(v) | Object::Tuple(v) | Object::Deque(v, _) => v,
+            Object::List(v) | Object::Tuple(v) => v,
+            Object::Deque(d) => &d.items,
             Object::Set(s) | Object::FrozenSet(s) => s.items(),
             Object::Instance(i) => &i.list_items,
             _ => &[],
@@ -360,7 +361,8 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
 
     fn seq_pairs(&self, seq: u32) -> &[(Value, Value)] {
         match self.obj(seq) {
-            Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) | Object::DefaultDict(_, d) => d.entries(),
+            Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) => d.entries(),
+            Object::DefaultDict(d) => d.dict.entries(),
             Object::Instance(i) => &i.dict_items,
             _ => &[],
         }
@@ -705,7 +707,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                 let native =
                     g.objects.get(id as usize).ok_or_else(|| Error::unpicklable("internal: temporary native"))?;
                 let inst = reduce::native_reduction(native, proto, &mut NativeCx { g, scratch: &mut self.scratch })?;
-                let inst_id = self.temp(Object::Instance(inst));
+                let inst_id = self.temp(Object::Instance(Box::new(inst)));
                 self.save_instance(id, inst_id.id().expect("temp is a ref").0)?;
             }
         }

@@ -7,7 +7,7 @@ use crate::value::{Construct, Dict, Global, Instance, Object, PyStr, Time, Value
 use num_bigint::BigInt;
 
 fn global(cx: &mut NativeCx<'_>, module: &str, name: &str) -> Value {
-    cx.temp(Object::Global(Global { module: module.into(), name: name.into() }))
+    cx.temp(Object::Global(Box::new(Global { module: module.into(), name: name.into() })))
 }
 
 fn tuple(cx: &mut NativeCx<'_>, items: Vec<Value>) -> Value {
@@ -47,13 +47,13 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
             }
             inst
         }
-        Object::Range(a, b, c) => {
+        Object::Range(r) => {
             let f = global(cx, "builtins", "range");
-            call(f, tuple(cx, vec![*a, *b, *c]))
+            call(f, tuple(cx, r.to_vec()))
         }
-        Object::Slice(a, b, c) => {
+        Object::Slice(r) => {
             let f = global(cx, "builtins", "slice");
-            call(f, tuple(cx, vec![*a, *b, *c]))
+            call(f, tuple(cx, r.to_vec()))
         }
         Object::Date(d) => {
             let f = global(cx, "datetime", "date");
@@ -67,7 +67,7 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
         }
         Object::DateTime(dt) => {
             let f = global(cx, "datetime", "datetime");
-            let mut dt = *dt;
+            let mut dt = **dt;
             dt.time.fold &= proto > 3;
             call(f, with_tz(cx, dt.state().to_vec(), dt.time.tzinfo))
         }
@@ -77,15 +77,18 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
                 vec![Value::Int(td.days as i64), Value::Int(td.seconds as i64), Value::Int(td.microseconds as i64)];
             call(f, tuple(cx, args))
         }
-        Object::TimeZone(offset, name) => {
+        Object::TimeZone(tz) => {
             let f = global(cx, "datetime", "timezone");
-            let mut args = vec![*offset];
-            args.extend(name);
+            let [offset, name] = **tz;
+            let mut args = vec![offset];
+            if name != Value::None {
+                args.push(name);
+            }
             call(f, tuple(cx, args))
         }
         Object::Decimal(s) => {
             let f = global(cx, "decimal", "Decimal");
-            let s = cx.temp(Object::Str(PyStr::from(s.as_str())));
+            let s = cx.temp(Object::Str(PyStr::from(&**s)));
             call(f, tuple(cx, vec![s]))
         }
         Object::Uuid(n) => {
@@ -93,11 +96,11 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
             let key = cx.temp(Object::Str(PyStr::from("int")));
             let value = match i64::try_from(*n) {
                 Ok(i) => Value::Int(i),
-                Err(_) => cx.temp(Object::Int(BigInt::from(*n))),
+                Err(_) => cx.temp(Object::Int(Box::new(BigInt::from(*n)))),
             };
             let mut state = Dict::default();
             state.insert_unchecked(key, value);
-            let state = cx.temp(Object::Dict(state));
+            let state = cx.temp(Object::Dict(Box::new(state)));
             let mut inst = if proto >= 2 {
                 let args = tuple(cx, Vec::new());
                 let mut inst = call(cls, args);
@@ -112,9 +115,9 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
             inst.state = Some(state);
             inst
         }
-        Object::Fraction(n, d) => {
+        Object::Fraction(nd) => {
             let f = global(cx, "fractions", "Fraction");
-            call(f, tuple(cx, vec![*n, *d]))
+            call(f, tuple(cx, nd.to_vec()))
         }
         Object::OrderedDict(d) => {
             let f = global(cx, "collections", "OrderedDict");
@@ -122,23 +125,23 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
             inst.dict_items = d.entries().to_vec();
             inst
         }
-        Object::DefaultDict(factory, d) => {
+        Object::DefaultDict(dd) => {
             let f = global(cx, "collections", "defaultdict");
-            let args = if *factory == Value::None { Vec::new() } else { vec![*factory] };
+            let args = if dd.factory == Value::None { Vec::new() } else { vec![dd.factory] };
             let mut inst = call(f, tuple(cx, args));
-            inst.dict_items = d.entries().to_vec();
+            inst.dict_items = dd.dict.entries().to_vec();
             inst
         }
-        Object::Deque(items, maxlen) => {
+        Object::Deque(dq) => {
             let f = global(cx, "collections", "deque");
-            let args = if *maxlen == Value::None {
+            let args = if dq.maxlen == Value::None {
                 Vec::new()
             } else {
                 let empty = tuple(cx, Vec::new());
-                vec![empty, *maxlen]
+                vec![empty, dq.maxlen]
             };
             let mut inst = call(f, tuple(cx, args));
-            inst.list_items = items.clone();
+            inst.list_items = dq.items.clone();
             inst
         }
         Object::Counter(d) => {

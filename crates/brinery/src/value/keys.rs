@@ -175,6 +175,14 @@ impl<'a> KeyCx<'a> {
         true
     }
 
+    /// Keys that can never be unhashable, so a small dict need not hash them to find out.
+    fn trivially_hashable(&self, v: Value) -> bool {
+        match v {
+            Value::Ref(id) => matches!(&self.objects[id.index()], Object::Str(_) | Object::Bytes(_) | Object::Int(_)),
+            _ => true,
+        }
+    }
+
     /// Numeric view for cross-type equality (1 == 1.0 == True).
     fn number(&self, v: Value) -> Option<Num<'_>> {
         match v {
@@ -273,10 +281,12 @@ impl KeyIndex {
 }
 
 /// A Python dict: insertion-ordered entries with unique keys.
+///
+/// Up to eight entries it keeps no hashes and scans; past that it builds a hash index.
 #[derive(Clone, Debug, Default)]
 pub struct Dict {
     entries: Vec<(Value, Value)>,
-    index: KeyIndex,
+    index: Option<Box<KeyIndex>>,
 }
 
 impl PartialEq for Dict {
@@ -306,30 +316,48 @@ impl Dict {
         self.entries.iter().copied()
     }
 
+    fn find(&self, cx: &KeyCx<'_>, key: Value, hash: Option<u64>) -> Option<usize> {
+        match (&self.index, hash) {
+            (Some(index), Some(h)) => index.find(h, |i| cx.eq(self.entries[i].0, key)),
+            _ => self.entries.iter().position(|e| cx.eq(e.0, key)),
+        }
+    }
+
     pub(crate) fn insert(&mut self, cx: &KeyCx<'_>, key: Value, value: Value) -> Result<()> {
-        let hash = cx.hash(key)?;
-        let entries = &self.entries;
-        match self.index.find(hash, |i| cx.eq(entries[i].0, key)) {
+        // The hash also proves the key hashable; small dicts skip it for keys that always are.
+        let hash = if self.index.is_some() || !cx.trivially_hashable(key) { Some(cx.hash(key)?) } else { None };
+        match self.find(cx, key, hash) {
             Some(i) => self.entries[i].1 = value,
             None => {
-                self.index.push(hash);
                 self.entries.push((key, value));
+                match (&mut self.index, hash) {
+                    (Some(index), Some(h)) => index.push(h),
+                    (None, _) if self.entries.len() > SCAN_LIMIT => {
+                        let mut index = KeyIndex::default();
+                        for &(k, _) in &self.entries {
+                            index.push(cx.hash(k)?);
+                        }
+                        self.index = Some(Box::new(index));
+                    }
+                    _ => {}
+                }
             }
         }
         Ok(())
     }
 
-    /// Append an entry known to be new (temporaries the pickler builds).
+    /// Append an entry known to be new, to a dict of at most eight entries (temporaries the
+    /// pickler builds).
     pub(crate) fn insert_unchecked(&mut self, key: Value, value: Value) {
-        self.index.hashes.push(0);
+        debug_assert!(self.entries.len() < SCAN_LIMIT && self.index.is_none());
         self.entries.push((key, value));
     }
 
     /// Look a key up with Python equality.
     pub fn get(&self, graph: &super::Graph, key: Value) -> Option<Value> {
         let cx = KeyCx::new(&graph.objects);
-        let hash = cx.hash(key).ok()?;
-        self.index.find(hash, |i| cx.eq(self.entries[i].0, key)).map(|i| self.entries[i].1)
+        let hash = if self.index.is_some() { Some(cx.hash(key).ok()?) } else { None };
+        self.find(&cx, key, hash).map(|i| self.entries[i].1)
     }
 
     /// Look up a str key.

@@ -13,6 +13,15 @@ pub use keys::{Dict, Set};
 pub use pystr::{CodePoints, PyStr};
 pub use stdlib::{Date, DateTime, Time, TimeDelta};
 
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn objects_stay_small() {
+        assert_eq!(std::mem::size_of::<super::Value>(), 16);
+        assert!(std::mem::size_of::<super::Object>() <= 32, "{}", std::mem::size_of::<super::Object>());
+    }
+}
+
 pub(crate) use keys::KeyCx;
 pub(crate) use pystr::push_code_point;
 
@@ -108,7 +117,7 @@ pub struct Buffer {
     pub readonly: bool,
 }
 
-/// An object in the arena.
+/// An object in the arena. Large variants are boxed so every object takes 32 bytes.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum Object {
@@ -119,57 +128,81 @@ pub enum Object {
     /// `bytearray`.
     ByteArray(Vec<u8>),
     /// An `int` beyond 64 bits.
-    Int(BigInt),
+    Int(Box<BigInt>),
     /// `list`.
     List(Vec<Value>),
     /// `tuple`.
     Tuple(Vec<Value>),
     /// `dict`.
-    Dict(Dict),
+    Dict(Box<Dict>),
     /// `set`.
-    Set(Set),
+    Set(Box<Set>),
     /// `frozenset`.
-    FrozenSet(Set),
+    FrozenSet(Box<Set>),
     /// A class or function reference.
-    Global(Global),
+    Global(Box<Global>),
     /// An inert call result or class instance.
-    Instance(Instance),
+    Instance(Box<Instance>),
     /// A persistent reference (PERSID/BINPERSID) holding its id.
     PersistentId(Value),
     /// An extension code (EXT1/2/4) not resolved to a name.
     Ext(i32),
     /// An out-of-band buffer.
-    Buffer(Buffer),
+    Buffer(Box<Buffer>),
     /// `complex`.
     Complex(f64, f64),
     /// `range(start, stop, step)`.
-    Range(Value, Value, Value),
+    Range(Box<[Value; 3]>),
     /// `slice(start, stop, step)`.
-    Slice(Value, Value, Value),
+    Slice(Box<[Value; 3]>),
     /// `datetime.date`.
     Date(Date),
     /// `datetime.time`.
     Time(Time),
     /// `datetime.datetime`.
-    DateTime(DateTime),
+    DateTime(Box<DateTime>),
     /// `datetime.timedelta`.
     TimeDelta(TimeDelta),
-    /// `datetime.timezone(offset[, name])`: offset is a timedelta object.
-    TimeZone(Value, Option<Value>),
+    /// `datetime.timezone(offset, name)`: offset is a timedelta object, name None or a str.
+    TimeZone(Box<[Value; 2]>),
     /// `decimal.Decimal`, by its string form.
-    Decimal(String),
+    Decimal(Box<str>),
     /// `uuid.UUID`, by its 128-bit value.
     Uuid(u128),
     /// `fractions.Fraction(numerator, denominator)`.
-    Fraction(Value, Value),
+    Fraction(Box<[Value; 2]>),
     /// `collections.OrderedDict`.
-    OrderedDict(Dict),
+    OrderedDict(Box<Dict>),
     /// `collections.defaultdict(factory)`.
-    DefaultDict(Value, Dict),
-    /// `collections.deque(items, maxlen)`; maxlen is None or an int.
-    Deque(Vec<Value>, Value),
+    DefaultDict(Box<DefaultDict>),
+    /// `collections.deque(items, maxlen)`.
+    Deque(Box<Deque>),
     /// `collections.Counter`.
-    Counter(Dict),
+    Counter(Box<Dict>),
+}
+
+/// `collections.defaultdict`: the factory (None or a callable) and the items.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DefaultDict {
+    /// `default_factory`.
+    pub factory: Value,
+    /// The items.
+    pub dict: Dict,
+}
+
+/// `collections.deque`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deque {
+    /// The items, left to right.
+    pub items: Vec<Value>,
+    /// None or an int.
+    pub maxlen: Value,
+}
+
+impl Default for Value {
+    fn default() -> Self {
+        Value::None
+    }
 }
 
 impl Object {
@@ -314,18 +347,18 @@ impl Graph {
     pub fn int(&mut self, n: BigInt) -> Value {
         match i64::try_from(&n) {
             Ok(i) => Value::Int(i),
-            Err(_) => self.add(Object::Int(n)),
+            Err(_) => self.add(Object::Int(Box::new(n))),
         }
     }
 
     /// Add a global reference.
     pub fn global(&mut self, module: &str, name: &str) -> Value {
-        self.add(Object::Global(Global { module: module.into(), name: name.into() }))
+        self.add(Object::Global(Box::new(Global { module: module.into(), name: name.into() })))
     }
 
     /// Add an empty dict.
     pub fn dict(&mut self) -> Value {
-        self.add(Object::Dict(Dict::default()))
+        self.add(Object::Dict(Box::default()))
     }
 
     /// Insert into a dict-like object (dict, OrderedDict, defaultdict, Counter), as Python's
@@ -362,32 +395,33 @@ impl Graph {
     pub fn set_add(&mut self, set: Value, item: Value) -> crate::Result<()> {
         let id = set.id().ok_or_else(|| crate::Error::type_error("set_add needs a set object"))?;
         let mut taken = match &mut self.objects[id.index()] {
-            Object::Set(s) | Object::FrozenSet(s) => std::mem::take(s),
+            Object::Set(s) | Object::FrozenSet(s) => std::mem::take(&mut **s),
             other => {
                 return Err(crate::Error::type_error(format!("'{}' object has no attribute 'add'", other.type_name())))
             }
         };
         let result = taken.insert(&KeyCx::new(&self.objects), item);
         match &mut self.objects[id.index()] {
-            Object::Set(s) | Object::FrozenSet(s) => *s = taken,
+            Object::Set(s) | Object::FrozenSet(s) => **s = taken,
             _ => unreachable!("checked above"),
         }
         result
     }
 
-    fn take_dict(&mut self, id: ObjId) -> Option<Dict> {
+    fn dict_slot(&mut self, id: ObjId) -> Option<&mut Dict> {
         match &mut self.objects[id.index()] {
-            Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) | Object::DefaultDict(_, d) => {
-                Some(std::mem::take(d))
-            }
+            Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) => Some(d),
+            Object::DefaultDict(dd) => Some(&mut dd.dict),
             _ => None,
         }
     }
 
+    fn take_dict(&mut self, id: ObjId) -> Option<Dict> {
+        self.dict_slot(id).map(std::mem::take)
+    }
+
     fn put_dict(&mut self, id: ObjId, dict: Dict) {
-        if let Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) | Object::DefaultDict(_, d) =
-            &mut self.objects[id.index()]
-        {
+        if let Some(d) = self.dict_slot(id) {
             *d = dict;
         }
     }
