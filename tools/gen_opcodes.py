@@ -42,7 +42,7 @@ DOCS = {
     'TUPLE3': 'Build a 3-tuple from the top three items.',
     'EMPTY_DICT': 'Push an empty dict.',
     'DICT': 'Build a dict from key/value pairs above the mark.',
-    'SETITEM': 'Set dict[key] = value from the top three items.',
+    'SETITEM': 'Set `dict[key] = value` from the top three items.',
     'SETITEMS': 'Add the key/value pairs above the mark to the dict below it.',
     'EMPTY_SET': 'Push an empty set.',
     'ADDITEMS': 'Add the items above the mark to the set below it.',

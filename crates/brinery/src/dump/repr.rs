@@ -10,6 +10,7 @@
 /// assert_eq!(float_repr(0.0001), "0.0001");
 /// assert_eq!(float_repr(-0.0), "-0.0");
 /// assert_eq!(float_repr(f64::INFINITY), "inf");
+/// assert_eq!(float_repr(123456789.12695312), "123456789.12695312"); // a tie, rounded to even
 /// ```
 pub fn float_repr(f: f64) -> String {
     if f.is_nan() {
@@ -18,7 +19,12 @@ pub fn float_repr(f: f64) -> String {
     if f.is_infinite() {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
-    let sci = format!("{:e}", f.abs());
+    // `{:e}` finds how many digits the shortest round-trip form needs; formatting again with
+    // exactly that many rounds the true value half-to-even, as Python's repr does (the shortest
+    // form alone may round a tie up).
+    let shortest = format!("{:e}", f.abs());
+    let digits_needed = shortest.split_once('e').map_or(1, |(m, _)| m.chars().filter(char::is_ascii_digit).count());
+    let sci = format!("{:.*e}", digits_needed.saturating_sub(1), f.abs());
     let (mantissa, exp) = sci.split_once('e').expect("{:e} always has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
     let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();

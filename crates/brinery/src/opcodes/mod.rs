@@ -134,6 +134,32 @@ pub enum Stk {
     FrozenSet,
 }
 
+impl Stk {
+    /// pickletools' name for this kind of stack item.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stk::Any => "any",
+            Stk::Mark => "mark",
+            Stk::StackSlice => "stackslice",
+            Stk::NoneType => "None",
+            Stk::Bool => "bool",
+            Stk::Int => "int",
+            Stk::IntOrBool => "int_or_bool",
+            Stk::Float => "float",
+            Stk::Str => "str",
+            Stk::Bytes => "bytes",
+            Stk::BytesOrStr => "bytes_or_str",
+            Stk::ByteArray => "bytearray",
+            Stk::Buffer => "buffer",
+            Stk::List => "list",
+            Stk::Tuple => "tuple",
+            Stk::Dict => "dict",
+            Stk::Set => "set",
+            Stk::FrozenSet => "frozenset",
+        }
+    }
+}
+
 /// One opcode's facts.
 #[derive(Debug)]
 pub struct OpInfo {

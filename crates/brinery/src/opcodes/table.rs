@@ -334,7 +334,7 @@ pub static OPCODES: [OpInfo; 68] = [
         before: &[Stk::Dict, Stk::Any, Stk::Any],
         after: &[Stk::Dict],
         proto: 0,
-        doc: "Set dict[key] = value from the top three items.",
+        doc: "Set `dict[key] = value` from the top three items.",
     },
     OpInfo {
         name: "SETITEMS",
@@ -691,7 +691,7 @@ pub mod op {
     pub const EMPTY_DICT: u8 = 0x7d;
     /// Build a dict from key/value pairs above the mark.
     pub const DICT: u8 = 0x64;
-    /// Set dict[key] = value from the top three items.
+    /// Set `dict[key] = value` from the top three items.
     pub const SETITEM: u8 = 0x73;
     /// Add the key/value pairs above the mark to the dict below it.
     pub const SETITEMS: u8 = 0x75;

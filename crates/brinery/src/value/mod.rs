@@ -41,9 +41,10 @@ impl ObjId {
 /// A value: an immediate scalar or a reference to an object in a [`Graph`].
 ///
 /// Python does not memoize None, bools, ints and floats, so they carry no identity here either.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum Value {
     /// `None`.
+    #[default]
     None,
     /// `True` / `False`.
     Bool(bool),
@@ -197,12 +198,6 @@ pub struct Deque {
     pub items: Vec<Value>,
     /// None or an int.
     pub maxlen: Value,
-}
-
-impl Default for Value {
-    fn default() -> Self {
-        Value::None
-    }
 }
 
 impl Object {
