@@ -1,1 +1,0 @@
-//! Disassembly of pickles, the output of `python -m pickletools` (being written).
