@@ -112,27 +112,39 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
         self.marks.last().copied().unwrap_or(0)
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, v: B::Value) -> Result<()> {
         if self.stack.len() >= self.opts.limits.stack {
-            return Err(ErrorKind::Limit { what: "stack", limit: self.opts.limits.stack as u64 }.into());
+            return Err(self.stack_limit());
         }
         self.stack.push(v);
         Ok(())
     }
 
-    #[inline]
+    #[cold]
+    #[inline(never)]
+    fn stack_limit(&self) -> Error {
+        ErrorKind::Limit { what: "stack", limit: self.opts.limits.stack as u64 }.into()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn underflow(&self) -> Error {
+        underflow_kind(!self.marks.is_empty())
+    }
+
+    #[inline(always)]
     fn pop(&mut self) -> Result<B::Value> {
         if self.stack.len() <= self.fence() {
-            return Err(underflow_kind(!self.marks.is_empty()));
+            return Err(self.underflow());
         }
         Ok(self.stack.pop().expect("checked against the fence"))
     }
 
-    #[inline]
+    #[inline(always)]
     fn top(&self) -> Result<&B::Value> {
         if self.stack.len() <= self.fence() {
-            return Err(underflow_kind(!self.marks.is_empty()));
+            return Err(self.underflow());
         }
         Ok(self.stack.last().expect("checked against the fence"))
     }

@@ -117,6 +117,25 @@ impl<'de> Read<'de> for SliceRead<'de> {
         }
         Ok(())
     }
+
+    #[inline(always)]
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        match self.data.get(self.pos..self.pos + N) {
+            Some(bytes) => {
+                self.pos += N;
+                let mut out = [0u8; N];
+                out.copy_from_slice(bytes);
+                Ok(out)
+            }
+            None => Err(truncated()),
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn truncated() -> crate::Error {
+    ErrorKind::Truncated.into()
 }
 
 /// Payloads at least this large are read straight into their own vector.

@@ -111,12 +111,12 @@ enum Task {
     /// After a global's name strings (protocol 4+): STACK_GLOBAL and memo.
     GlobalEnd {
         key: Option<u32>,
-        name: (String, String),
+        name: Box<(String, String)>,
     },
     /// After the getattr form of a nested global (protocols < 4).
     NestedGlobalEnd {
         key: Option<u32>,
-        name: (String, String),
+        name: Box<(String, String)>,
     },
 }
 
@@ -286,31 +286,40 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                         }
                     }
                 }
-                Task::Items { seq, pos, end } => {
-                    if pos < end {
-                        let item = self.seq_items(seq)[pos as usize];
-                        self.tasks.push(Task::Items { seq, pos: pos + 1, end });
-                        self.tasks.push(Task::Save(item));
-                    }
-                }
+                Task::Items { seq, pos, end } => self.items(seq, pos, end)?,
                 Task::Pairs { seq, pos, end } => {
                     if pos < end {
                         let (k, v) = self.seq_pairs(seq)[pos as usize];
                         self.tasks.push(Task::Pairs { seq, pos: pos + 1, end });
                         self.tasks.push(Task::Save(v));
-                        self.tasks.push(Task::Save(k));
+                        self.save(k)?;
                     }
                 }
                 Task::EachAppend { seq, pos, pairs } => self.each_append(seq, pos, pairs),
                 Task::Batches { seq, pos, style } => self.batches(seq, pos, style),
                 Task::GlobalEnd { key, name } => {
                     self.e.op(op::STACK_GLOBAL);
-                    self.global_memoize(key, name);
+                    self.global_memoize(key, *name);
                 }
                 Task::NestedGlobalEnd { key, name } => {
                     self.e.op(op::REDUCE);
-                    self.global_memoize(key, name);
+                    self.global_memoize(key, *name);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Save items `pos..end` of a sequence. Items are written in place until one queues work of
+    /// its own (a container); then the rest waits beneath that work.
+    fn items(&mut self, seq: u32, pos: u32, end: u32) -> Result<()> {
+        for p in pos..end {
+            let item = self.seq_items(seq)[p as usize];
+            let queued = self.tasks.len();
+            self.save(item)?;
+            if self.tasks.len() > queued && p + 1 < end {
+                self.tasks.insert(queued, Task::Items { seq, pos: p + 1, end });
+                break;
             }
         }
         Ok(())
@@ -925,7 +934,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
         if proto >= 4 {
             self.save_name_str(NameKind::Module, &module)?;
             self.save_name_str(NameKind::Qualname, &name)?;
-            self.tasks.push(Task::GlobalEnd { key, name: (module, name) });
+            self.tasks.push(Task::GlobalEnd { key, name: Box::new((module, name)) });
             return Ok(());
         }
         if let Some((parent, last)) = name.rsplit_once('.') {
@@ -934,7 +943,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
             let parent = self.temp_global(&module, parent);
             let last = self.temp_str(last);
             let args = self.temp(Object::Tuple(vec![parent, last]));
-            self.tasks.push(Task::NestedGlobalEnd { key, name: (module, name) });
+            self.tasks.push(Task::NestedGlobalEnd { key, name: Box::new((module, name)) });
             self.tasks.push(Task::Save(args));
             self.tasks.push(Task::Save(f));
             return Ok(());
