@@ -1,1 +1,0 @@
-//! serde: Rust types to and from pickles (being written).

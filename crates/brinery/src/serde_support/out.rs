@@ -1,0 +1,204 @@
+//! The serializer's output: opcodes with CPython's memo and framing rules.
+//!
+//! This mirrors `dump/emit.rs` byte for byte (same frame target, same rule for frames under
+//! 4 bytes, same out-of-frame large payloads). It adds one thing the graph pickler never needs:
+//! a *hold*, used while serde has not said how long a sequence or map is. While held, no frame
+//! is committed and nothing is flushed, so a MARK can still be inserted before the first item
+//! once a second item shows up.
+
+use crate::error::Result;
+use crate::opcodes::op;
+use std::io::Write;
+
+const FRAME_SIZE_TARGET: usize = 64 * 1024;
+const FRAME_SIZE_MIN: usize = 4;
+const FRAME_HEADER: usize = 9;
+const FLUSH_AT: usize = 1 << 20;
+
+/// Where finished bytes go: kept in the buffer (`to_vec`) or written out (`to_writer`).
+pub(crate) trait Sink {
+    /// Hand over `buf` (or keep it); after this, `buf` holds only what was not handed over.
+    fn flush(&mut self, buf: &mut Vec<u8>) -> Result<()>;
+    /// Write a large payload that is not part of any frame.
+    fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()>;
+    /// Whether flushing hands bytes over (so the buffer may be cleared).
+    const STREAMS: bool;
+}
+
+/// Keep everything in the buffer.
+pub(crate) struct VecSink;
+
+impl Sink for VecSink {
+    const STREAMS: bool = false;
+
+    #[inline]
+    fn flush(&mut self, _buf: &mut Vec<u8>) -> Result<()> {
+        Ok(())
+    }
+
+    fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()> {
+        buf.extend_from_slice(data);
+        Ok(())
+    }
+}
+
+/// Write to an [`std::io::Write`].
+pub(crate) struct IoSink<W>(pub(crate) W);
+
+impl<W: Write> Sink for IoSink<W> {
+    const STREAMS: bool = true;
+
+    fn flush(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        self.0.write_all(buf)?;
+        buf.clear();
+        Ok(())
+    }
+
+    fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()> {
+        self.flush(buf)?;
+        self.0.write_all(data)?;
+        Ok(())
+    }
+}
+
+pub(crate) struct Out<S> {
+    pub(crate) sink: S,
+    pub(crate) proto: u8,
+    pub(crate) buf: Vec<u8>,
+    framing: bool,
+    frame_start: Option<usize>,
+    memo_len: u32,
+    /// Open holds (sequences of unknown length still at their first item).
+    hold: u32,
+    /// Bumped whenever bytes already in the buffer may have moved or left it.
+    pub(crate) epoch: u64,
+}
+
+impl<S: Sink> Out<S> {
+    pub(crate) fn new(sink: S, proto: u8, buf: Vec<u8>) -> Self {
+        Out { sink, proto, buf, framing: false, frame_start: None, memo_len: 0, hold: 0, epoch: 0 }
+    }
+
+    /// PROTO, then framing from protocol 4 on.
+    pub(crate) fn start(&mut self) {
+        if self.proto >= 2 {
+            self.write(&[op::PROTO, self.proto]);
+        }
+        self.framing = self.proto >= 4;
+    }
+
+    /// STOP, close the last frame, flush.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        self.write(&[op::STOP]);
+        self.commit_frame();
+        self.sink.flush(&mut self.buf)
+    }
+
+    #[inline]
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        if self.framing && self.frame_start.is_none() {
+            self.frame_start = Some(self.buf.len());
+            self.buf.extend_from_slice(&[0; FRAME_HEADER]);
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    #[inline]
+    pub(crate) fn op(&mut self, code: u8) {
+        self.write(&[code]);
+    }
+
+    fn commit_frame(&mut self) {
+        let Some(start) = self.frame_start.take() else { return };
+        self.epoch += 1;
+        let len = self.buf.len() - start - FRAME_HEADER;
+        if len >= FRAME_SIZE_MIN {
+            self.buf[start] = op::FRAME;
+            self.buf[start + 1..start + FRAME_HEADER].copy_from_slice(&(len as u64).to_le_bytes());
+        } else {
+            self.buf.drain(start..start + FRAME_HEADER);
+        }
+    }
+
+    /// Before each object is saved: close a frame that has reached the target size.
+    #[inline]
+    pub(crate) fn boundary(&mut self) -> Result<()> {
+        if self.hold > 0 {
+            return Ok(());
+        }
+        if let Some(start) = self.frame_start {
+            if self.buf.len() - start - FRAME_HEADER >= FRAME_SIZE_TARGET {
+                self.commit_frame();
+                self.sink.flush(&mut self.buf)?;
+            }
+        } else if S::STREAMS && !self.framing && self.buf.len() >= FLUSH_AT {
+            self.epoch += 1;
+            self.sink.flush(&mut self.buf)?;
+        }
+        Ok(())
+    }
+
+    /// A header and a payload; payloads of a frame's size or more go outside frames.
+    pub(crate) fn write_payload(&mut self, header: &[u8], data: &[u8]) -> Result<()> {
+        if data.len() < FRAME_SIZE_TARGET || self.hold > 0 {
+            self.write(header);
+            self.write(data);
+            return Ok(());
+        }
+        self.commit_frame();
+        self.epoch += 1;
+        let framing = std::mem::replace(&mut self.framing, false);
+        self.write(header);
+        self.sink.direct(&mut self.buf, data)?;
+        self.framing = framing;
+        Ok(())
+    }
+
+    /// Record the object just written in the memo; returns its index.
+    #[inline]
+    pub(crate) fn memo_put(&mut self) -> u32 {
+        let idx = self.memo_len;
+        self.memo_len = self.memo_len.wrapping_add(1);
+        if self.proto >= 4 {
+            self.op(op::MEMOIZE);
+        } else if self.proto >= 1 {
+            if idx < 256 {
+                self.write(&[op::BINPUT, idx as u8]);
+            } else {
+                let b = idx.to_le_bytes();
+                self.write(&[op::LONG_BINPUT, b[0], b[1], b[2], b[3]]);
+            }
+        } else {
+            self.write(format!("p{idx}\n").as_bytes());
+        }
+        idx
+    }
+
+    #[inline]
+    pub(crate) fn memo_get(&mut self, idx: u32) {
+        if self.proto >= 1 {
+            if idx < 256 {
+                self.write(&[op::BINGET, idx as u8]);
+            } else {
+                let b = idx.to_le_bytes();
+                self.write(&[op::LONG_BINGET, b[0], b[1], b[2], b[3]]);
+            }
+        } else {
+            self.write(format!("g{idx}\n").as_bytes());
+        }
+    }
+
+    /// Start holding; returns the position where a MARK may later be inserted.
+    pub(crate) fn hold(&mut self) -> usize {
+        self.hold += 1;
+        self.buf.len()
+    }
+
+    /// Stop holding, inserting a MARK at `pos` first when asked.
+    pub(crate) fn release(&mut self, pos: usize, mark: bool) {
+        if mark {
+            self.buf.insert(pos, op::MARK);
+        }
+        self.hold -= 1;
+    }
+}

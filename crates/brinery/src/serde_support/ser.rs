@@ -1,0 +1,988 @@
+//! The serde serializer: Rust values straight to pickle opcodes, byte for byte what CPython's
+//! `pickle.dumps` writes for the corresponding Python object (see the module docs for which
+//! object that is).
+
+use super::out::{IoSink, Out, Sink, VecSink};
+use crate::error::{Error, Result};
+use crate::opcodes::op;
+use serde::ser::{self, Serialize};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// Items per APPENDS / SETITEMS batch, as CPython batches them.
+const BATCH: usize = 1000;
+
+type NameMap = HashMap<&'static str, u32, foldhash::fast::FixedState>;
+const NAME_CACHE: usize = 256;
+
+/// A serde [`Serializer`](serde::Serializer) that writes one pickle.
+///
+/// Most programs call [`to_vec`](crate::to_vec) or [`to_writer`](crate::to_writer); use this
+/// type to write a pickle piece by piece from a custom `Serialize` implementation.
+///
+/// ```
+/// use serde::Serialize;
+/// let mut ser = brinery::Serializer::new(Vec::new(), 2).unwrap();
+/// (1, "a").serialize(&mut ser).unwrap();
+/// let bytes = ser.finish().unwrap();
+/// assert_eq!(bytes, b"\x80\x02K\x01X\x01\x00\x00\x00aq\x00\x86q\x01.");
+/// ```
+pub struct Serializer<W> {
+    inner: Ser<IoSink<W>>,
+}
+
+impl<W: Write> Serializer<W> {
+    /// A serializer writing protocol `protocol` (0–5) to `writer`.
+    pub fn new(writer: W, protocol: u8) -> Result<Self> {
+        Ok(Serializer { inner: Ser::new(IoSink(writer), protocol, Vec::with_capacity(4096))? })
+    }
+
+    /// Write STOP and flush; returns the writer. Call it after serializing exactly one value.
+    pub fn finish(mut self) -> Result<W> {
+        self.inner.out.finish()?;
+        let mut sink = self.inner.out.sink;
+        sink.0.flush()?;
+        Ok(sink.0)
+    }
+}
+
+/// The serializer over any sink (`to_vec` keeps everything in one buffer).
+pub(crate) struct Ser<S> {
+    pub(crate) out: Out<S>,
+    /// Interned identifier strings (field and variant names), by content.
+    names: NameMap,
+    /// The same, by address: `(ptr, len, memo index + 1)` in a direct-mapped table, so a
+    /// struct's field names are found without hashing their text.
+    name_cache: Box<[(usize, usize, u32); NAME_CACHE]>,
+    /// Memo indices + 1 of CPython's cached strings: one char below U+0100, and (index 256) "".
+    small: Box<[u32; 257]>,
+    empty_bytes: Option<u32>,
+    g_encode: Option<u32>,
+    g_bytes: Option<u32>,
+    /// Nonzero while a dict key is being written (only hashable values may appear there).
+    in_key: u32,
+}
+
+pub(crate) fn to_vec_proto<T: ?Sized + Serialize>(value: &T, protocol: u8) -> Result<Vec<u8>> {
+    let mut ser = Ser::new(VecSink, protocol, Vec::with_capacity(256))?;
+    value.serialize(&mut ser)?;
+    ser.out.finish()?;
+    Ok(ser.out.buf)
+}
+
+pub(crate) fn to_writer_proto<W: Write, T: ?Sized + Serialize>(writer: W, value: &T, protocol: u8) -> Result<()> {
+    let mut ser = Serializer::new(writer, protocol)?;
+    value.serialize(&mut ser)?;
+    ser.finish().map(drop)
+}
+
+impl<S: Sink> Ser<S> {
+    pub(crate) fn new(sink: S, protocol: u8, buf: Vec<u8>) -> Result<Self> {
+        if protocol > crate::HIGHEST_PROTOCOL {
+            return Err(Error::unpicklable(format!("pickle protocol must be <= {}", crate::HIGHEST_PROTOCOL)));
+        }
+        let mut out = Out::new(sink, protocol, buf);
+        out.start();
+        Ok(Ser {
+            out,
+            names: NameMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
+            name_cache: Box::new([(0, 0, 0); NAME_CACHE]),
+            small: Box::new([0; 257]),
+            empty_bytes: None,
+            g_encode: None,
+            g_bytes: None,
+            in_key: 0,
+        })
+    }
+
+    #[inline]
+    fn proto(&self) -> u8 {
+        self.out.proto
+    }
+
+    fn unhashable(&self, what: &str) -> Result<()> {
+        if self.in_key > 0 {
+            return Err(Error::unpicklable(format!("a dict key must be hashable, not a {what}")));
+        }
+        Ok(())
+    }
+
+    // ---- scalars -------------------------------------------------------------------------
+
+    fn save_bool(&mut self, b: bool) -> Result<()> {
+        self.out.boundary()?;
+        if self.proto() >= 2 {
+            self.out.op(if b { op::NEWTRUE } else { op::NEWFALSE });
+        } else {
+            self.out.write(if b { b"I01\n" } else { b"I00\n" });
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn save_i64(&mut self, i: i64) -> Result<()> {
+        self.out.boundary()?;
+        if let Ok(small) = i32::try_from(i) {
+            if self.proto() >= 1 {
+                if (0..=0xff).contains(&small) {
+                    self.out.write(&[op::BININT1, small as u8]);
+                } else if (0..=0xffff).contains(&small) {
+                    let b = (small as u16).to_le_bytes();
+                    self.out.write(&[op::BININT2, b[0], b[1]]);
+                } else {
+                    let b = small.to_le_bytes();
+                    self.out.write(&[op::BININT, b[0], b[1], b[2], b[3]]);
+                }
+            } else {
+                self.out.write(format!("I{small}\n").as_bytes());
+            }
+            Ok(())
+        } else {
+            self.save_long_bytes(&i.to_le_bytes(), i)
+        }
+    }
+
+    fn save_i128(&mut self, i: i128) -> Result<()> {
+        match i64::try_from(i) {
+            Ok(small) => self.save_i64(small),
+            Err(_) => {
+                self.out.boundary()?;
+                self.save_long_bytes(&i.to_le_bytes(), i)
+            }
+        }
+    }
+
+    fn save_u128(&mut self, u: u128) -> Result<()> {
+        match i128::try_from(u) {
+            Ok(i) => self.save_i128(i),
+            Err(_) => {
+                self.out.boundary()?;
+                let mut b = [0u8; 17];
+                b[..16].copy_from_slice(&u.to_le_bytes());
+                self.save_long_bytes(&b, u)
+            }
+        }
+    }
+
+    /// An int past 32 bits: LONG1 with minimal two's-complement bytes (protocol 2+), else the
+    /// text LONG form. `le` holds the value's little-endian two's complement.
+    fn save_long_bytes(&mut self, le: &[u8], n: impl std::fmt::Display) -> Result<()> {
+        if self.proto() >= 2 {
+            let mut len = le.len();
+            while len > 1 {
+                let (last, prev) = (le[len - 1], le[len - 2]);
+                if (last == 0 && prev & 0x80 == 0) || (last == 0xff && prev & 0x80 != 0) {
+                    len -= 1;
+                } else {
+                    break;
+                }
+            }
+            self.out.write(&[op::LONG1, len as u8]);
+            self.out.write(&le[..len]);
+        } else {
+            self.out.write(format!("L{n}L\n").as_bytes());
+        }
+        Ok(())
+    }
+
+    fn save_f64(&mut self, f: f64) -> Result<()> {
+        self.out.boundary()?;
+        if self.proto() >= 1 {
+            let b = f.to_be_bytes();
+            self.out.write(&[op::BINFLOAT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        } else {
+            self.out.write(format!("F{}\n", crate::float_repr(f)).as_bytes());
+        }
+        Ok(())
+    }
+
+    fn save_none(&mut self) -> Result<()> {
+        self.out.boundary()?;
+        self.out.op(op::NONE);
+        Ok(())
+    }
+
+    // ---- strings and bytes ---------------------------------------------------------------
+
+    /// The slot of a str CPython keeps one object for, if `s` is one.
+    #[inline]
+    fn small_slot(s: &str) -> Option<usize> {
+        let b = s.as_bytes();
+        match b.len() {
+            0 => Some(256),
+            1 => Some(b[0] as usize),
+            2 if b[0] & 0xe0 == 0xc0 => s.chars().next().map(|c| c as usize).filter(|&c| c < 256),
+            _ => None,
+        }
+    }
+
+    /// A str object that is not shared (each Rust string is its own Python object).
+    #[inline]
+    fn save_str(&mut self, s: &str) -> Result<()> {
+        self.out.boundary()?;
+        if let Some(slot) = Self::small_slot(s) {
+            return self.save_small(slot, s);
+        }
+        self.write_str(s)?;
+        self.out.memo_put();
+        Ok(())
+    }
+
+    fn save_small(&mut self, slot: usize, s: &str) -> Result<()> {
+        match self.small[slot] {
+            0 => {
+                self.write_str(s)?;
+                self.small[slot] = self.out.memo_put() + 1;
+            }
+            idx => self.out.memo_get(idx - 1),
+        }
+        Ok(())
+    }
+
+    /// An interned identifier str (field or variant name): one object per content.
+    #[inline]
+    fn save_name(&mut self, s: &'static str) -> Result<()> {
+        self.out.boundary()?;
+        let addr = s.as_ptr() as usize;
+        let mixed = (addr as u64 ^ ((s.len() as u64) << 40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let slot = (mixed >> 56) as usize % NAME_CACHE;
+        let (a, n, idx) = self.name_cache[slot];
+        if a == addr && n == s.len() && idx != 0 {
+            self.out.memo_get(idx - 1);
+            return Ok(());
+        }
+        let idx = self.lookup_name(s)?;
+        self.name_cache[slot] = (addr, s.len(), idx + 1);
+        Ok(())
+    }
+
+    /// Write a name's str, or fetch it when already written; returns its memo index.
+    fn lookup_name(&mut self, s: &'static str) -> Result<u32> {
+        if let Some(slot) = Self::small_slot(s) {
+            self.save_small(slot, s)?;
+            return Ok(self.small[slot] - 1);
+        }
+        match self.names.get(s) {
+            Some(&idx) => {
+                self.out.memo_get(idx);
+                Ok(idx)
+            }
+            None => {
+                self.write_str(s)?;
+                let idx = self.out.memo_put();
+                self.names.insert(s, idx);
+                Ok(idx)
+            }
+        }
+    }
+
+    fn write_str(&mut self, s: &str) -> Result<()> {
+        let proto = self.proto();
+        if proto == 0 {
+            let mut line = Vec::with_capacity(s.len() + 2);
+            line.push(op::UNICODE);
+            raw_unicode_escape(s, &mut line);
+            line.push(b'\n');
+            self.out.write(&line);
+            return Ok(());
+        }
+        let n = s.len();
+        if n < 256 && proto >= 4 {
+            self.out.write(&[op::SHORT_BINUNICODE, n as u8]);
+            self.out.write(s.as_bytes());
+            Ok(())
+        } else if let Ok(n32) = u32::try_from(n) {
+            let b = n32.to_le_bytes();
+            self.out.write_payload(&[op::BINUNICODE, b[0], b[1], b[2], b[3]], s.as_bytes())
+        } else if proto >= 4 {
+            let mut h = [0u8; 9];
+            h[0] = op::BINUNICODE8;
+            h[1..].copy_from_slice(&(n as u64).to_le_bytes());
+            self.out.write_payload(&h, s.as_bytes())
+        } else {
+            Err(Error::unpicklable("cannot serialize a string larger than 4GiB"))
+        }
+    }
+
+    fn save_bytes(&mut self, b: &[u8]) -> Result<()> {
+        self.out.boundary()?;
+        if b.is_empty() {
+            if let Some(idx) = self.empty_bytes {
+                self.out.memo_get(idx);
+                return Ok(());
+            }
+        }
+        let proto = self.proto();
+        if proto >= 3 {
+            let n = b.len();
+            if n < 256 {
+                self.out.write(&[op::SHORT_BINBYTES, n as u8]);
+                self.out.write(b);
+            } else if let Ok(n32) = u32::try_from(n) {
+                let h = n32.to_le_bytes();
+                self.out.write_payload(&[op::BINBYTES, h[0], h[1], h[2], h[3]], b)?;
+            } else if proto >= 4 {
+                let mut h = [0u8; 9];
+                h[0] = op::BINBYTES8;
+                h[1..].copy_from_slice(&(n as u64).to_le_bytes());
+                self.out.write_payload(&h, b)?;
+            } else {
+                return Err(Error::unpicklable("cannot serialize a bytes object larger than 4 GiB"));
+            }
+        } else if b.is_empty() {
+            // bytes(): REDUCE of the builtins.bytes global with an empty tuple.
+            self.save_global(Global::Bytes)?;
+            self.out.boundary()?;
+            self.out.write(if proto >= 1 { &[op::EMPTY_TUPLE] } else { &[op::MARK, op::TUPLE] });
+            self.out.op(op::REDUCE);
+        } else {
+            // _codecs.encode(latin-1 text, 'latin1'), as CPython writes bytes before protocol 3.
+            self.save_global(Global::Encode)?;
+            self.out.boundary()?;
+            if proto < 2 {
+                self.out.op(op::MARK);
+            }
+            let text: String = b.iter().map(|&c| c as char).collect();
+            self.save_str(&text)?;
+            self.save_name("latin1")?;
+            self.out.op(if proto >= 2 { op::TUPLE2 } else { op::TUPLE });
+            self.out.memo_put();
+            self.out.op(op::REDUCE);
+        }
+        let idx = self.out.memo_put();
+        if b.is_empty() {
+            self.empty_bytes = Some(idx);
+        }
+        Ok(())
+    }
+
+    fn save_global(&mut self, g: Global) -> Result<()> {
+        self.out.boundary()?;
+        let slot = match g {
+            Global::Encode => &mut self.g_encode,
+            Global::Bytes => &mut self.g_bytes,
+        };
+        if let Some(idx) = *slot {
+            self.out.memo_get(idx);
+            return Ok(());
+        }
+        let text: &[u8] = match g {
+            Global::Encode => b"c_codecs\nencode\n",
+            Global::Bytes => b"c__builtin__\nbytes\n",
+        };
+        self.out.write(text);
+        let idx = self.out.memo_put();
+        match g {
+            Global::Encode => self.g_encode = Some(idx),
+            Global::Bytes => self.g_bytes = Some(idx),
+        }
+        Ok(())
+    }
+
+    // ---- containers ----------------------------------------------------------------------
+
+    fn begin_list(&mut self, len: Option<usize>) -> Result<Items> {
+        self.unhashable("list")?;
+        self.out.boundary()?;
+        if self.proto() >= 1 {
+            self.out.op(op::EMPTY_LIST);
+        } else {
+            self.out.write(&[op::MARK, op::LIST]);
+        }
+        self.out.memo_put();
+        Ok(self.begin_items(len))
+    }
+
+    fn begin_dict(&mut self, len: Option<usize>) -> Result<Items> {
+        self.unhashable("dict")?;
+        self.out.boundary()?;
+        if self.proto() >= 1 {
+            self.out.op(op::EMPTY_DICT);
+        } else {
+            self.out.write(&[op::MARK, op::DICT]);
+        }
+        self.out.memo_put();
+        Ok(self.begin_items(len))
+    }
+
+    fn begin_items(&mut self, len: Option<usize>) -> Items {
+        let mode = if self.proto() == 0 {
+            Mode::EachOne
+        } else {
+            match len {
+                Some(n) if n >= 2 => {
+                    self.out.op(op::MARK);
+                    Mode::Batches
+                }
+                Some(_) => Mode::Single { pos: self.out.buf.len(), held: false, epoch: self.out.epoch },
+                None => Mode::Single { pos: self.out.hold(), held: true, epoch: self.out.epoch },
+            }
+        };
+        Items { mode, count: 0 }
+    }
+
+    /// Before an item (a list element or a dict pair): MARKs and batch ends.
+    #[inline]
+    fn item_start(&mut self, items: &mut Items, multi: u8) -> Result<()> {
+        match items.mode {
+            Mode::Batches => {
+                if items.count > 0 && items.count % BATCH == 0 {
+                    self.out.write(&[multi, op::MARK]);
+                }
+            }
+            Mode::Single { pos, held, epoch } => {
+                if items.count == 1 {
+                    // A second item after all: the MARK belongs before the first one.
+                    if held {
+                        self.out.release(pos, true);
+                    } else if epoch == self.out.epoch {
+                        self.out.buf.insert(pos, op::MARK);
+                    } else {
+                        return Err(Error::unpicklable("a sequence or map had more items than its length said"));
+                    }
+                    items.mode = Mode::Batches;
+                }
+            }
+            Mode::EachOne => {}
+        }
+        items.count += 1;
+        Ok(())
+    }
+
+    /// After an item in protocol 0: APPEND / SETITEM each time.
+    #[inline]
+    fn item_end(&mut self, items: &Items, single: u8) {
+        if let Mode::EachOne = items.mode {
+            self.out.op(single);
+        }
+    }
+
+    fn end_items(&mut self, items: Items, single: u8, multi: u8, trailing_batch: bool) {
+        match items.mode {
+            Mode::EachOne => {}
+            Mode::Single { pos, held, .. } => {
+                if items.count == 1 {
+                    self.out.op(single);
+                }
+                if held {
+                    self.out.release(pos, false);
+                }
+            }
+            Mode::Batches => {
+                self.out.op(multi);
+                if trailing_batch && items.count > 0 && items.count % BATCH == 0 {
+                    self.out.write(&[op::MARK, multi]);
+                }
+            }
+        }
+    }
+
+    fn begin_tuple(&mut self, len: usize) -> Result<Tuple> {
+        self.out.boundary()?;
+        if len == 0 {
+            return Ok(Tuple { len, count: 0, marked: false });
+        }
+        let marked = !(len <= 3 && self.proto() >= 2);
+        if marked {
+            self.out.op(op::MARK);
+        }
+        Ok(Tuple { len, count: 0, marked })
+    }
+
+    fn end_tuple(&mut self, t: Tuple) -> Result<()> {
+        if t.count != t.len {
+            return Err(Error::unpicklable(format!("a tuple of length {} had {} items", t.len, t.count)));
+        }
+        if t.len == 0 {
+            self.out.write(if self.proto() >= 1 { &[op::EMPTY_TUPLE] } else { &[op::MARK, op::TUPLE] });
+            return Ok(());
+        }
+        let code = if t.marked { op::TUPLE } else { [op::TUPLE1, op::TUPLE2, op::TUPLE3][t.len - 1] };
+        self.out.op(code);
+        self.out.memo_put();
+        Ok(())
+    }
+
+    /// `{variant: ...}`: the dict and its key; the caller writes the value, then `end_variant`.
+    fn begin_variant(&mut self, variant: &'static str) -> Result<()> {
+        let items = self.begin_dict(Some(1))?;
+        debug_assert!(matches!(items.mode, Mode::Single { .. } | Mode::EachOne));
+        self.save_name(variant)
+    }
+
+    fn end_variant(&mut self) {
+        self.out.op(op::SETITEM);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Global {
+    Encode,
+    Bytes,
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    /// Protocol 0: APPEND/SETITEM after each item.
+    EachOne,
+    /// Zero or one item so far with no MARK written; `pos` is where the MARK would go.
+    Single { pos: usize, held: bool, epoch: u64 },
+    /// MARK written; batches of 1000.
+    Batches,
+}
+
+pub(crate) struct Items {
+    mode: Mode,
+    count: usize,
+}
+
+pub(crate) struct Tuple {
+    len: usize,
+    count: usize,
+    marked: bool,
+}
+
+/// Protocol 0's UNICODE text: raw-unicode-escape, plus escapes for `\`, NUL, `\n`, `\r`, `\x1a`.
+fn raw_unicode_escape(s: &str, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    for c in s.chars() {
+        let cp = c as u32;
+        if cp >= 0x10000 {
+            let _ = write!(out, "\\U{cp:08x}");
+        } else if cp >= 256 || matches!(cp, 0x5c | 0 | 0x0a | 0x0d | 0x1a) {
+            let _ = write!(out, "\\u{cp:04x}");
+        } else {
+            out.push(cp as u8);
+        }
+    }
+}
+
+// ---- serde glue --------------------------------------------------------------------------
+
+/// Compound state for sequences, maps, tuples and structs.
+pub(crate) struct Comp<'a, S> {
+    ser: &'a mut Ser<S>,
+    kind: Kind,
+}
+
+enum Kind {
+    List(Items),
+    Dict(Items),
+    Tuple(Tuple),
+    /// A tuple inside a `{variant: (...)}` dict.
+    VariantTuple(Tuple),
+    /// A dict inside a `{variant: {...}}` dict.
+    VariantDict(Items),
+}
+
+impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Comp<'a, S>;
+    type SerializeTuple = Comp<'a, S>;
+    type SerializeTupleStruct = Comp<'a, S>;
+    type SerializeTupleVariant = Comp<'a, S>;
+    type SerializeMap = Comp<'a, S>;
+    type SerializeStruct = Comp<'a, S>;
+    type SerializeStructVariant = Comp<'a, S>;
+
+    fn serialize_bool(self, v: bool) -> Result<()> {
+        self.save_bool(v)
+    }
+    fn serialize_i8(self, v: i8) -> Result<()> {
+        self.save_i64(v.into())
+    }
+    fn serialize_i16(self, v: i16) -> Result<()> {
+        self.save_i64(v.into())
+    }
+    fn serialize_i32(self, v: i32) -> Result<()> {
+        self.save_i64(v.into())
+    }
+    fn serialize_i64(self, v: i64) -> Result<()> {
+        self.save_i64(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<()> {
+        self.save_i128(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<()> {
+        self.save_i64(v.into())
+    }
+    fn serialize_u16(self, v: u16) -> Result<()> {
+        self.save_i64(v.into())
+    }
+    fn serialize_u32(self, v: u32) -> Result<()> {
+        self.save_i64(v.into())
+    }
+    fn serialize_u64(self, v: u64) -> Result<()> {
+        match i64::try_from(v) {
+            Ok(i) => self.save_i64(i),
+            Err(_) => self.save_u128(v.into()),
+        }
+    }
+    fn serialize_u128(self, v: u128) -> Result<()> {
+        self.save_u128(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<()> {
+        self.save_f64(v.into())
+    }
+    fn serialize_f64(self, v: f64) -> Result<()> {
+        self.save_f64(v)
+    }
+    fn serialize_char(self, v: char) -> Result<()> {
+        let mut buf = [0u8; 4];
+        self.save_str(v.encode_utf8(&mut buf))
+    }
+    fn serialize_str(self, v: &str) -> Result<()> {
+        self.save_str(v)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<()> {
+        self.save_bytes(v)
+    }
+    fn serialize_none(self) -> Result<()> {
+        self.save_none()
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<()> {
+        self.save_none()
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
+        self.save_none()
+    }
+    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<()> {
+        self.save_name(variant)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _name: &'static str, value: &T) -> Result<()> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        self.begin_variant(variant)?;
+        value.serialize(&mut *self)?;
+        self.end_variant();
+        Ok(())
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Comp<'a, S>> {
+        let items = self.begin_list(len)?;
+        Ok(Comp { ser: self, kind: Kind::List(items) })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Comp<'a, S>> {
+        let t = self.begin_tuple(len)?;
+        Ok(Comp { ser: self, kind: Kind::Tuple(t) })
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Comp<'a, S>> {
+        self.serialize_tuple(len)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Comp<'a, S>> {
+        self.begin_variant(variant)?;
+        let t = self.begin_tuple(len)?;
+        Ok(Comp { ser: self, kind: Kind::VariantTuple(t) })
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Comp<'a, S>> {
+        let items = self.begin_dict(len)?;
+        Ok(Comp { ser: self, kind: Kind::Dict(items) })
+    }
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Comp<'a, S>> {
+        let items = self.begin_dict(Some(len))?;
+        Ok(Comp { ser: self, kind: Kind::Dict(items) })
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Comp<'a, S>> {
+        self.begin_variant(variant)?;
+        let items = self.begin_dict(Some(len))?;
+        Ok(Comp { ser: self, kind: Kind::VariantDict(items) })
+    }
+}
+
+impl<S: Sink> Comp<'_, S> {
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        match &mut self.kind {
+            Kind::List(items) => {
+                self.ser.item_start(items, op::APPENDS)?;
+                value.serialize(&mut *self.ser)?;
+                self.ser.item_end(items, op::APPEND);
+                Ok(())
+            }
+            Kind::Tuple(t) | Kind::VariantTuple(t) => {
+                t.count += 1;
+                if t.count > t.len {
+                    return Err(Error::unpicklable(format!("a tuple of length {} had more items", t.len)));
+                }
+                value.serialize(&mut *self.ser)
+            }
+            Kind::Dict(_) | Kind::VariantDict(_) => Err(Error::unpicklable("internal: element of a dict")),
+        }
+    }
+
+    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        match &mut self.kind {
+            Kind::Dict(items) | Kind::VariantDict(items) => {
+                self.ser.item_start(items, op::SETITEMS)?;
+                self.ser.save_name(key)?;
+                value.serialize(&mut *self.ser)?;
+                self.ser.item_end(items, op::SETITEM);
+                Ok(())
+            }
+            _ => Err(Error::unpicklable("internal: field of a sequence")),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        let ser = self.ser;
+        match self.kind {
+            Kind::List(items) => {
+                ser.end_items(items, op::APPEND, op::APPENDS, false);
+                Ok(())
+            }
+            Kind::Dict(items) => {
+                ser.end_items(items, op::SETITEM, op::SETITEMS, true);
+                Ok(())
+            }
+            Kind::Tuple(t) => ser.end_tuple(t),
+            Kind::VariantTuple(t) => {
+                ser.end_tuple(t)?;
+                ser.end_variant();
+                Ok(())
+            }
+            Kind::VariantDict(items) => {
+                ser.end_items(items, op::SETITEM, op::SETITEMS, true);
+                ser.end_variant();
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<S: Sink> ser::SerializeSeq for Comp<'_, S> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.element(value)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<S: Sink> ser::SerializeTuple for Comp<'_, S> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.element(value)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<S: Sink> ser::SerializeTupleStruct for Comp<'_, S> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.element(value)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<S: Sink> ser::SerializeTupleVariant for Comp<'_, S> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.element(value)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<S: Sink> ser::SerializeMap for Comp<'_, S> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        match &mut self.kind {
+            Kind::Dict(items) | Kind::VariantDict(items) => {
+                self.ser.item_start(items, op::SETITEMS)?;
+                self.ser.in_key += 1;
+                let r = key.serialize(&mut *self.ser);
+                self.ser.in_key -= 1;
+                r
+            }
+            _ => Err(Error::unpicklable("internal: key of a sequence")),
+        }
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        match &self.kind {
+            Kind::Dict(items) | Kind::VariantDict(items) => {
+                let saved = std::mem::take(&mut self.ser.in_key);
+                let r = value.serialize(&mut *self.ser);
+                self.ser.in_key = saved;
+                r?;
+                self.ser.item_end(items, op::SETITEM);
+                Ok(())
+            }
+            _ => Err(Error::unpicklable("internal: value of a sequence")),
+        }
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<S: Sink> ser::SerializeStruct for Comp<'_, S> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+impl<S: Sink> ser::SerializeStructVariant for Comp<'_, S> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<()> {
+        self.finish()
+    }
+}
+
+// The public `Serializer<W>` forwards to the inner one.
+macro_rules! forward {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $name(self, $($arg: $ty),*) -> Result<()> { ser::Serializer::$name(&mut self.inner, $($arg),*) })*
+    };
+}
+
+impl<'a, W: Write> ser::Serializer for &'a mut Serializer<W> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'a, W>;
+    type SerializeTuple = Compound<'a, W>;
+    type SerializeTupleStruct = Compound<'a, W>;
+    type SerializeTupleVariant = Compound<'a, W>;
+    type SerializeMap = Compound<'a, W>;
+    type SerializeStruct = Compound<'a, W>;
+    type SerializeStructVariant = Compound<'a, W>;
+
+    forward! {
+        serialize_bool(v: bool); serialize_i8(v: i8); serialize_i16(v: i16); serialize_i32(v: i32);
+        serialize_i64(v: i64); serialize_i128(v: i128); serialize_u8(v: u8); serialize_u16(v: u16);
+        serialize_u32(v: u32); serialize_u64(v: u64); serialize_u128(v: u128); serialize_f32(v: f32);
+        serialize_f64(v: f64); serialize_char(v: char); serialize_str(v: &str); serialize_bytes(v: &[u8]);
+        serialize_none(); serialize_unit(); serialize_unit_struct(name: &'static str);
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
+        value.serialize(&mut self.inner)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Result<()> {
+        ser::Serializer::serialize_newtype_struct(&mut self.inner, name, value)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<()> {
+        ser::Serializer::serialize_newtype_variant(&mut self.inner, name, index, variant, value)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq> {
+        ser::Serializer::serialize_seq(&mut self.inner, len).map(Compound)
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple> {
+        ser::Serializer::serialize_tuple(&mut self.inner, len).map(Compound)
+    }
+    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeTupleStruct> {
+        ser::Serializer::serialize_tuple_struct(&mut self.inner, name, len).map(Compound)
+    }
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        ser::Serializer::serialize_tuple_variant(&mut self.inner, name, index, variant, len).map(Compound)
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap> {
+        ser::Serializer::serialize_map(&mut self.inner, len).map(Compound)
+    }
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct> {
+        ser::Serializer::serialize_struct(&mut self.inner, name, len).map(Compound)
+    }
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStructVariant> {
+        ser::Serializer::serialize_struct_variant(&mut self.inner, name, index, variant, len).map(Compound)
+    }
+}
+
+/// The state of a compound value written by [`Serializer`].
+pub struct Compound<'a, W>(Comp<'a, IoSink<W>>);
+
+macro_rules! forward_compound {
+    ($($trait:ident: $method:ident($($key:ident: $kty:ty),*);)*) => {$(
+        impl<W: Write> ser::$trait for Compound<'_, W> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: ?Sized + Serialize>(&mut self, $($key: $kty,)* value: &T) -> Result<()> {
+                ser::$trait::$method(&mut self.0, $($key,)* value)
+            }
+            fn end(self) -> Result<()> {
+                ser::$trait::end(self.0)
+            }
+        }
+    )*};
+}
+
+forward_compound! {
+    SerializeSeq: serialize_element();
+    SerializeTuple: serialize_element();
+    SerializeTupleStruct: serialize_field();
+    SerializeTupleVariant: serialize_field();
+    SerializeStruct: serialize_field(key: &'static str);
+    SerializeStructVariant: serialize_field(key: &'static str);
+}
+
+impl<W: Write> ser::SerializeMap for Compound<'_, W> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        ser::SerializeMap::serialize_key(&mut self.0, key)
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        ser::SerializeMap::serialize_value(&mut self.0, value)
+    }
+    fn end(self) -> Result<()> {
+        ser::SerializeMap::end(self.0)
+    }
+}
