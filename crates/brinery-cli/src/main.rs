@@ -6,6 +6,7 @@ mod convert;
 mod dis;
 mod io;
 mod optimize;
+mod scan;
 mod show;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,9 @@ enum Command {
     Dis(dis::Args),
     /// Drop unused PUTs, as `pickletools.optimize` does.
     Optimize(optimize::Args),
+    /// Judge pickles, PyTorch and NumPy files against an allowlist without running them
+    /// (exit 0 safe, 1 findings, 2 error).
+    Scan(scan::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         Command::Show(args) => show::run(args),
         Command::Dis(args) => dis::run(args),
         Command::Optimize(args) => optimize::run(args),
+        Command::Scan(args) => scan::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,8 +2,10 @@
 //! the stdlib constructors it knows become native values (see `natives`).
 
 use crate::builder::{Builder, Text};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::natives;
+use crate::options::LoadOptions;
+use crate::policy::{Mode, PersistentIds, Policy};
 use crate::read::Chunk;
 use crate::value::{Buffer, Construct, Global, Graph, Instance, KeyCx, ObjId, Object, PyStr, Set, Value};
 use num_bigint::BigInt;
@@ -17,12 +19,33 @@ pub struct GraphBuilder {
     buffers: Option<VecDeque<Vec<u8>>>,
     /// Python's empty tuple is one object; so is ours, per graph.
     empty_tuple: Option<Value>,
+    policy: Policy,
+    max_objects: usize,
 }
 
 impl GraphBuilder {
     /// A builder that hands NEXT_BUFFER these buffers in order (or placeholders when `None`).
     pub fn new(buffers: Option<Vec<Vec<u8>>>) -> Self {
         GraphBuilder { buffers: buffers.map(VecDeque::from), ..Default::default() }
+    }
+
+    /// A builder that applies these options' [`Policy`] and object limit, and hands NEXT_BUFFER
+    /// their buffers.
+    ///
+    /// ```
+    /// use brinery::{read::SliceRead, GraphBuilder, LoadOptions, Policy};
+    /// let opts = LoadOptions::default().policy(Policy::default().strict());
+    /// let mut b = GraphBuilder::with_options(&opts);
+    /// let err = brinery::machine::run(&mut SliceRead::new(b"cos\nsystem\n."), &mut b, &opts).unwrap_err();
+    /// assert!(err.to_string().contains("forbidden"));
+    /// ```
+    pub fn with_options(opts: &LoadOptions) -> Self {
+        GraphBuilder {
+            buffers: opts.buffers.clone().map(VecDeque::from),
+            policy: opts.policy.clone(),
+            max_objects: opts.limits.objects,
+            ..Default::default()
+        }
     }
 
     /// Finish with this root.
@@ -41,8 +64,41 @@ impl GraphBuilder {
         g
     }
 
-    fn add(&mut self, obj: Object) -> Value {
-        self.graph.add(obj)
+    fn add(&mut self, obj: Object) -> Result<Value> {
+        // A builder made by `new` (no options) has no object limit.
+        if self.max_objects != 0 && self.graph.len() >= self.max_objects {
+            return Err(ErrorKind::Limit { what: "object", limit: self.max_objects as u64 }.into());
+        }
+        Ok(self.graph.add(obj))
+    }
+
+    /// Whether the policy lets `v` act as a known constructor: a global it allows.
+    fn allowed_global(&self, v: Value) -> bool {
+        match self.object_of(v) {
+            Some(Object::Global(g)) => self.policy.allows(&g.module, &g.name),
+            _ => false,
+        }
+    }
+
+    /// `('storage', <allowed global>, key, location, numel)`, as torch writes them.
+    fn torch_storage_id(&self, pid: Value) -> bool {
+        let text = |v: Value| match self.object_of(v) {
+            Some(Object::Str(s)) => s.as_str() == Some("storage"),
+            Some(Object::Bytes(b)) => &b[..] == b"storage",
+            _ => false,
+        };
+        matches!(self.tuple_items(pid), Some(&[tag, cls, _, _, Value::Int(_)]) if text(tag) && self.allowed_global(cls))
+    }
+
+    /// Strict mode calls only globals the policy allows.
+    fn check_callable(&self, callable: Value) -> Result<()> {
+        if self.policy.mode() == Mode::Strict && !self.allowed_global(callable) {
+            let what = self.object_of(callable).map_or("value", Object::type_name);
+            return Err(Error::type_error(format!(
+                "calling a '{what}' object is forbidden: only allowed globals are called"
+            )));
+        }
+        Ok(())
     }
 
     fn object_of(&self, v: Value) -> Option<&Object> {
@@ -56,7 +112,7 @@ impl GraphBuilder {
         }
     }
 
-    fn instance(&mut self, construct: Construct, callable: Value, args: Value, kwargs: Option<Value>) -> Value {
+    fn instance(&mut self, construct: Construct, callable: Value, args: Value, kwargs: Option<Value>) -> Result<Value> {
         self.add(Object::Instance(Box::new(Instance {
             construct,
             callable,
@@ -108,7 +164,10 @@ impl<'de> Builder<'de> for GraphBuilder {
     }
 
     fn big_int(&mut self, n: BigInt) -> Result<Value> {
-        Ok(self.graph.int(n))
+        match i64::try_from(&n) {
+            Ok(i) => Ok(Value::Int(i)),
+            Err(_) => self.add(Object::Int(Box::new(n))),
+        }
     }
 
     fn float(&mut self, f: f64) -> Value {
@@ -122,19 +181,19 @@ impl<'de> Builder<'de> for GraphBuilder {
             Text::Owned(s) => PyStr::Utf8(s.into_boxed_str()),
             Text::Surrogates(b) => PyStr::Surrogates(b.into_boxed_slice()),
         };
-        Ok(self.add(Object::Str(s)))
+        self.add(Object::Str(s))
     }
 
     fn bytes(&mut self, b: Chunk<'de, '_>) -> Result<Value> {
-        Ok(self.add(Object::Bytes(b.into_vec())))
+        self.add(Object::Bytes(b.into_vec()))
     }
 
     fn bytearray(&mut self, b: Chunk<'de, '_>) -> Result<Value> {
-        Ok(self.add(Object::ByteArray(b.into_vec())))
+        self.add(Object::ByteArray(b.into_vec()))
     }
 
     fn list(&mut self, items: &[Value]) -> Result<Value> {
-        Ok(self.add(Object::List(items.to_vec())))
+        self.add(Object::List(items.to_vec()))
     }
 
     fn append(&mut self, list: &Value, item: Value) -> Result<()> {
@@ -159,15 +218,15 @@ impl<'de> Builder<'de> for GraphBuilder {
             if let Some(t) = self.empty_tuple {
                 return Ok(t);
             }
-            let t = self.add(Object::Tuple(Vec::new()));
+            let t = self.add(Object::Tuple(Vec::new()))?;
             self.empty_tuple = Some(t);
             return Ok(t);
         }
-        Ok(self.add(Object::Tuple(items.to_vec())))
+        self.add(Object::Tuple(items.to_vec()))
     }
 
     fn dict(&mut self, pairs: &[Value]) -> Result<Value> {
-        let d = self.add(Object::Dict(Box::default()));
+        let d = self.add(Object::Dict(Box::default()))?;
         self.set_items(&d, pairs)?;
         Ok(d)
     }
@@ -185,7 +244,7 @@ impl<'de> Builder<'de> for GraphBuilder {
     }
 
     fn empty_set(&mut self) -> Result<Value> {
-        Ok(self.add(Object::Set(Box::default())))
+        self.add(Object::Set(Box::default()))
     }
 
     fn add_items(&mut self, set: &Value, items: &[Value]) -> Result<()> {
@@ -204,15 +263,18 @@ impl<'de> Builder<'de> for GraphBuilder {
 
     fn frozenset(&mut self, items: &[Value]) -> Result<Value> {
         let set = self.set_of(items)?;
-        Ok(self.add(Object::FrozenSet(Box::new(set))))
+        self.add(Object::FrozenSet(Box::new(set)))
     }
 
     fn global(&mut self, module: &str, name: &str) -> Result<Value> {
+        if self.policy.mode() == Mode::Strict && !self.policy.allows(module, name) {
+            return Err(Policy::forbidden(module, name));
+        }
         // One object per name, as one class object is one Python object.
         if let Some(&id) = self.globals.get(&(module.to_owned(), name.to_owned())) {
             return Ok(Value::Ref(id));
         }
-        let v = self.add(Object::Global(Box::new(Global { module: module.to_owned(), name: name.to_owned() })));
+        let v = self.add(Object::Global(Box::new(Global { module: module.to_owned(), name: name.to_owned() })))?;
         if let Value::Ref(id) = v {
             self.globals.insert((module.to_owned(), name.to_owned()), id);
         }
@@ -232,45 +294,72 @@ impl<'de> Builder<'de> for GraphBuilder {
     }
 
     fn ext(&mut self, code: i32) -> Result<Value> {
-        Ok(self.add(Object::Ext(code)))
+        if let Some((module, name)) = self.policy.resolve_extension(code) {
+            let (module, name) = (module.to_owned(), name.to_owned());
+            return self.global(&module, &name);
+        }
+        if self.policy.mode() == Mode::Strict {
+            return Err(Error::invalid(format!("unregistered extension code {code}")));
+        }
+        self.add(Object::Ext(code))
     }
 
     fn reduce(&mut self, callable: Value, args: Value) -> Result<Value> {
-        if let (Some(Object::Global(g)), Some(items)) = (self.object_of(callable), self.tuple_items(args)) {
+        self.check_callable(callable)?;
+        if let (true, Some(Object::Global(g)), Some(items)) =
+            (self.allowed_global(callable), self.object_of(callable), self.tuple_items(args))
+        {
             if let Some(native) = natives::from_call(&self.graph, &g.module, &g.name, items)? {
-                return Ok(self.add(native));
+                return self.add(native);
             }
         }
-        Ok(self.instance(Construct::Reduce, callable, args, None))
+        self.instance(Construct::Reduce, callable, args, None)
     }
 
     fn new_obj(&mut self, cls: Value, args: Value) -> Result<Value> {
-        if let (Some(Object::Global(g)), Some(items)) = (self.object_of(cls), self.tuple_items(args)) {
+        self.check_callable(cls)?;
+        if let (true, Some(Object::Global(g)), Some(items)) =
+            (self.allowed_global(cls), self.object_of(cls), self.tuple_items(args))
+        {
             if let Some(native) = natives::from_new(&self.graph, &g.module, &g.name, items)? {
-                return Ok(self.add(native));
+                return self.add(native);
             }
         }
-        Ok(self.instance(Construct::NewObj, cls, args, None))
+        self.instance(Construct::NewObj, cls, args, None)
     }
 
     fn new_obj_ex(&mut self, cls: Value, args: Value, kwargs: Value) -> Result<Value> {
-        Ok(self.instance(Construct::NewObjEx, cls, args, Some(kwargs)))
+        self.check_callable(cls)?;
+        self.instance(Construct::NewObjEx, cls, args, Some(kwargs))
     }
 
     fn inst(&mut self, module: &str, name: &str, args: &[Value]) -> Result<Value> {
         let cls = self.global(module, name)?;
         let args = self.tuple(args)?;
-        Ok(self.instance(Construct::Inst, cls, args, None))
+        self.instance(Construct::Inst, cls, args, None)
     }
 
     fn obj(&mut self, cls: Value, args: &[Value]) -> Result<Value> {
+        self.check_callable(cls)?;
         let args = self.tuple(args)?;
-        Ok(self.instance(Construct::Obj, cls, args, None))
+        self.instance(Construct::Obj, cls, args, None)
     }
 
     fn build(&mut self, obj: &Value, state: Value) -> Result<()> {
         let id = self.target(obj)?;
-        if let Some(native) = natives::from_build(&self.graph, id, state) {
+        // Only an instance made from allowed globals may turn into a native.
+        let known = match self.graph.get(id) {
+            Object::Instance(inst) => {
+                self.allowed_global(inst.callable)
+                    && self.tuple_items(inst.args).is_some_and(|items| {
+                        items
+                            .iter()
+                            .all(|&v| !matches!(self.object_of(v), Some(Object::Global(_))) || self.allowed_global(v))
+                    })
+            }
+            _ => false,
+        };
+        if let Some(native) = known.then(|| natives::from_build(&self.graph, id, state)).flatten() {
             *self.graph.get_mut(id) = native;
             return Ok(());
         }
@@ -289,7 +378,17 @@ impl<'de> Builder<'de> for GraphBuilder {
     }
 
     fn persistent_id(&mut self, pid: Value) -> Result<Value> {
-        Ok(self.add(Object::PersistentId(pid)))
+        if self.policy.mode() == Mode::Strict {
+            let accepted = match self.policy.accepts_persistent_ids() {
+                PersistentIds::Any => true,
+                PersistentIds::Refuse => false,
+                PersistentIds::TorchStorage => self.torch_storage_id(pid),
+            };
+            if !accepted {
+                return Err(Error::invalid("persistent id forbidden by the policy"));
+            }
+        }
+        self.add(Object::PersistentId(pid))
     }
 
     fn next_buffer(&mut self) -> Result<Value> {
@@ -297,7 +396,7 @@ impl<'de> Builder<'de> for GraphBuilder {
             Some(queue) => Some(queue.pop_front().ok_or_else(|| Error::invalid("not enough out-of-band buffers"))?),
             None => None,
         };
-        Ok(self.add(Object::Buffer(Box::new(Buffer { data, readonly: false }))))
+        self.add(Object::Buffer(Box::new(Buffer { data, readonly: false })))
     }
 
     fn readonly_buffer(&mut self, buf: &Value) -> Result<()> {

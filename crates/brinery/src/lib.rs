@@ -33,8 +33,10 @@ mod natives;
 pub mod opcodes;
 pub mod optimize;
 mod options;
+pub mod policy;
 pub mod pretty;
 pub mod read;
+pub mod scan;
 mod serde_support;
 mod text;
 mod value;
@@ -45,6 +47,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use graph_builder::GraphBuilder;
 pub use machine::HIGHEST_PROTOCOL;
 pub use options::{Encoding, Limits, LoadOptions};
+pub use policy::{Policy, Preset};
 pub use value::{
     Buffer, CodePoints, Construct, Date, DateTime, DefaultDict, Deque, Dict, Global, Graph, Instance, ObjId, Object,
     PyStr, Set, Time, TimeDelta, Value,
@@ -71,7 +74,7 @@ pub fn load<R: std::io::Read>(reader: R, opts: &LoadOptions) -> Result<Graph> {
 }
 
 fn load_one<'de, R: Read<'de>>(r: &mut R, opts: &LoadOptions) -> Result<Graph> {
-    let mut b = GraphBuilder::new(opts.buffers.clone());
+    let mut b = GraphBuilder::with_options(opts);
     match machine::run(r, &mut b, opts)? {
         Some(root) => Ok(b.finish(root)),
         None => Err(Error::from(ErrorKind::Eof).at(r.offset(), None)),
@@ -110,7 +113,7 @@ impl<R: std::io::Read> Stream<IoRead<R>> {
 impl<R> Stream<R> {
     /// Read pickles from a [`read::Read`] source.
     pub fn new(reader: R, opts: LoadOptions) -> Self {
-        let builder = GraphBuilder::new(opts.buffers.clone());
+        let builder = GraphBuilder::with_options(&opts);
         Stream { reader, opts, builder, done: false }
     }
 }

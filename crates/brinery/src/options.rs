@@ -1,5 +1,6 @@
 //! Options for loading and dumping.
 
+use crate::policy::Policy;
 use std::fmt;
 use std::str::FromStr;
 
@@ -69,11 +70,14 @@ pub struct Limits {
     pub bytes: u64,
     /// Most opcodes executed in one pickle.
     pub opcodes: u64,
+    /// Most objects a builder keeps for one pickle (the [`crate::Graph`] arena, or the
+    /// scanner's symbolic values).
+    pub objects: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { stack: 1 << 28, marks: 1 << 20, memo: 1 << 28, bytes: 1 << 40, opcodes: u64::MAX }
+        Limits { stack: 1 << 28, marks: 1 << 20, memo: 1 << 28, bytes: 1 << 40, opcodes: u64::MAX, objects: 1 << 28 }
     }
 }
 
@@ -90,6 +94,7 @@ pub struct LoadOptions {
     pub(crate) encoding: Encoding,
     pub(crate) limits: Limits,
     pub(crate) buffers: Option<Vec<Vec<u8>>>,
+    pub(crate) policy: Policy,
 }
 
 impl LoadOptions {
@@ -103,6 +108,30 @@ impl LoadOptions {
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Which globals are allowed, and what happens to the others (see [`crate::policy`]). The
+    /// default is [`Policy::default`]: the `data` preset in inspect mode.
+    ///
+    /// ```
+    /// use brinery::{LoadOptions, Policy, Preset};
+    /// let torch = LoadOptions::default().policy(Policy::new().with(Preset::Torch).strict());
+    /// assert!(torch.get_policy().allows("torch._utils", "_rebuild_tensor_v2"));
+    /// assert!(brinery::loads_with(b"cbuiltins\neval\n.", &torch).is_err());
+    /// ```
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The policy in force.
+    pub fn get_policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The limits in force.
+    pub fn get_limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Out-of-band buffers for NEXT_BUFFER, in order (protocol 5).
