@@ -143,7 +143,7 @@ pub fn dumps(graph: &Graph, protocol: u8) -> Result<Vec<u8>> {
 
 /// [`dumps`] with options.
 pub fn dumps_with(graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Vec<u8>> {
-    dump_with(Vec::new(), graph, opts)
+    dump::dumps_with(graph, opts)
 }
 
 /// Write a graph to a writer (streamed: large payloads go straight through).

@@ -2,7 +2,7 @@
 //! writes the same object graph. It walks the graph with an explicit task stack, so no nesting
 //! depth can overflow the Rust stack.
 
-mod emit;
+pub(crate) mod emit;
 mod reduce;
 mod repr;
 
@@ -12,7 +12,7 @@ pub use repr::float_repr;
 use crate::error::{Error, Result};
 use crate::opcodes::op;
 use crate::value::{Construct, Global, Graph, Object, Value};
-use emit::Emitter;
+use emit::{IoSink, Out, Sink, VecSink};
 use num_bigint::BigInt;
 use std::collections::HashMap;
 use std::io::Write;
@@ -141,10 +141,10 @@ enum Batching {
     IterDict,
 }
 
-struct Pickler<'g, 'o, 'a, W: Write> {
+struct Pickler<'g, 'o, 'a, S: Sink> {
     g: &'g Graph,
     scratch: Vec<Object>,
-    e: Emitter<W>,
+    e: Out<S>,
     memo: MemoTable,
     globals: HashMap<(String, String), u32>,
     name_strs: HashMap<(NameKind, String), u32>,
@@ -199,8 +199,19 @@ fn lookup<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x Object {
     }
 }
 
-/// Write `graph` to `out` with these options.
+/// Write `graph` to `out` with these options (streamed: large payloads go straight through).
 pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<W> {
+    let mut out = pickle(IoSink(out), Vec::with_capacity(1 << 16), graph, opts)?;
+    out.sink.0.flush()?;
+    Ok(out.sink.0)
+}
+
+/// Write `graph` into a new vector.
+pub(crate) fn dumps_with(graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Vec<u8>> {
+    Ok(pickle(VecSink, Vec::with_capacity(256), graph, opts)?.buf)
+}
+
+fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Out<S>> {
     if opts.protocol > crate::machine::HIGHEST_PROTOCOL {
         return Err(Error::unpicklable(format!("pickle protocol must be <= {}", crate::machine::HIGHEST_PROTOCOL)));
     }
@@ -208,7 +219,7 @@ pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) ->
     let mut p = Pickler {
         g: graph,
         scratch: Vec::new(),
-        e: Emitter::new(out, proto),
+        e: Out::new(sink, proto, buf),
         memo: MemoTable::with_objects(graph.objects.len()),
         globals: HashMap::new(),
         name_strs: HashMap::new(),
@@ -220,10 +231,11 @@ pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) ->
     p.e.start();
     p.tasks.push(Task::Save(graph.root()));
     p.run()?;
-    p.e.finish()
+    p.e.finish()?;
+    Ok(p.e)
 }
 
-impl<W: Write> Pickler<'_, '_, '_, W> {
+impl<S: Sink> Pickler<'_, '_, '_, S> {
     fn obj(&self, id: u32) -> &Object {
         lookup(self.g, &self.scratch, id)
     }
