@@ -44,6 +44,8 @@ pub use dump::{dump_with, float_repr, DumpOptions, DEFAULT_PROTOCOL};
 pub use error::{Error, ErrorKind, Result};
 pub use graph_builder::GraphBuilder;
 pub use machine::HIGHEST_PROTOCOL;
+/// The big-integer crate `Object::Int` and `Graph::int` use.
+pub use num_bigint;
 pub use options::{Encoding, Limits, LoadOptions};
 pub use value::{
     Buffer, CodePoints, Construct, Date, DateTime, DefaultDict, Deque, Dict, Global, Graph, Instance, ObjId, Object,

@@ -40,17 +40,22 @@ fn fraction(g: &Graph, n: Value, d: Value) -> Option<Object> {
             _ => None,
         },
     };
+    let (nv, dv) = (n, d);
     let (n, d) = (big(n)?, big(d)?);
     let zero = BigInt::from(0);
     if d == zero {
         return None;
     }
     let gcd = n.gcd(&d);
+    if gcd == BigInt::from(1) && d > zero {
+        // Already in lowest terms (as CPython always writes it): keep the parts as they are.
+        return Some(Object::Fraction(Box::new([nv, dv])));
+    }
     let (n, d) = if d < zero { (-(n / &gcd), -(d / &gcd)) } else { (n / &gcd, d / &gcd) };
     let small = |x: &BigInt| i64::try_from(x).ok().map(Value::Int);
     match (small(&n), small(&d)) {
         (Some(n), Some(d)) => Some(Object::Fraction(Box::new([n, d]))),
-        // Parts outside 64 bits would need objects of their own; keep the call inert instead.
+        // Reduced parts outside 64 bits would need new objects; keep the call inert instead.
         _ => None,
     }
 }

@@ -50,3 +50,45 @@ fn fractions_are_kept_in_lowest_terms() {
     let g = brinery::loads(p).unwrap();
     assert!(matches!(g.object(g.root()), Some(Object::Instance(_))));
 }
+
+#[test]
+fn objects_reaching_themselves_through_their_arguments_are_refused() {
+    // A Counter that contains itself: CPython's pickler recurses until RecursionError.
+    let p = b"\x80\x02ccollections\nCounter\nq\x00)Rq\x01X\x01\x00\x00\x00kh\x01s.";
+    let g = brinery::loads(p).unwrap();
+    for proto in 0..=5 {
+        let err = brinery::dumps(&g, proto).unwrap_err();
+        assert!(err.to_string().contains("contains itself"), "{err}");
+    }
+    // A tuple containing itself directly (only a hand-built graph can hold one).
+    let mut g = brinery::Graph::new();
+    let t = g.tuple(vec![Value::Int(1)]);
+    if let Object::Tuple(items) = g.get_mut(t.id().unwrap()) {
+        items.push(t);
+    }
+    g.set_root(t);
+    assert!(brinery::dumps(&g, 4).is_err());
+    // Through a list it is fine, as in Python: l = []; t = (l,); l.append(t).
+    let mut g = brinery::Graph::new();
+    let l = g.list(vec![]);
+    let t = g.tuple(vec![l]);
+    if let Object::List(items) = g.get_mut(l.id().unwrap()) {
+        items.push(t);
+    }
+    g.set_root(t);
+    for proto in 0..=5 {
+        let back = brinery::loads(&brinery::dumps(&g, proto).unwrap()).unwrap();
+        assert_eq!(back.len(), 2);
+    }
+}
+
+#[test]
+fn references_from_another_graph_are_errors_not_panics() {
+    let mut a = brinery::Graph::new();
+    let _ = a.str("only in a");
+    let far = a.list(vec![]);
+    let mut b = brinery::Graph::new();
+    let l = b.list(vec![far]);
+    b.set_root(l);
+    assert!(brinery::dumps(&b, 5).is_err());
+}
