@@ -1,10 +1,25 @@
-//! `brinery convert`: re-encode pickles into another protocol.
+//! `brinery convert`: re-encode pickles into another protocol, or to and from JSON.
+//!
+//! JSON output holds one document per pickle, each on its own line (JSON Lines; with
+//! `--pretty`, indented documents one after another). JSON input is any sequence of documents,
+//! separated by whitespace, or arrays of them; each becomes one pickle, so a stream of several
+//! pickles converts to JSON and back to the same stream.
 
 use crate::io::{create_output, open_input, Compression};
-use brinery::{DumpOptions, Encoding, LoadOptions, Stream};
+use brinery::{DumpOptions, Encoding, Graph, LoadOptions, Stream};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// What `convert` reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Python pickles, one after another.
+    Pickle,
+    /// brinery's JSON: one document per pickle, one per line (JSON Lines); any whitespace
+    /// between documents, or arrays of them, on input.
+    Json,
+}
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -14,7 +29,7 @@ pub struct Args {
     /// How to decode Python 2 str data: ASCII (default), latin1, utf-8, cp1252 or bytes.
     #[arg(short, long, default_value = "ASCII")]
     encoding: Encoding,
-    /// Input file, or - for standard input.
+    /// Input file, or - for standard input (compressed input is detected).
     input: PathBuf,
     /// Output file, or - for standard output.
     #[arg(short, long)]
@@ -22,23 +37,64 @@ pub struct Args {
     /// Compress the output.
     #[arg(long, value_enum)]
     compress: Option<Compression>,
+    /// Input format.
+    #[arg(long, value_enum, default_value_t = Format::Pickle)]
+    from: Format,
+    /// Output format: pickle at --protocol, or lossless JSON that converts back byte for byte.
+    #[arg(long, value_enum, default_value_t = Format::Pickle)]
+    to: Format,
+    /// With --to json: plain JSON for people and jq (dicts as objects, bytes as base64, shared
+    /// objects and cycles cut); it cannot be converted back.
+    #[arg(long)]
+    lossy: bool,
+    /// With --to json: indent each document (they still follow one another, one per pickle).
+    #[arg(long)]
+    pretty: bool,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
+    if args.to != Format::Json && (args.lossy || args.pretty) {
+        return Err(format!("--{} needs --to json", if args.lossy { "lossy" } else { "pretty" }));
+    }
     let name = args.input.display().to_string();
     let input = open_input(&args.input)?;
     let mut out = create_output(&args.output, args.compress)?;
-    let opts = LoadOptions::default().encoding(args.encoding);
+    let graphs: Box<dyn Iterator<Item = Result<Graph, String>>> = match args.from {
+        Format::Pickle => {
+            let opts = LoadOptions::default().encoding(args.encoding);
+            Box::new(Stream::from_reader(input, opts).map(move |g| g.map_err(|e| e.to_string())))
+        }
+        Format::Json => Box::new(
+            brinery::json::documents(input).enumerate().map(|(i, g)| g.map_err(|e| format!("document {}: {e}", i + 1))),
+        ),
+    };
     let mut count = 0;
-    for graph in Stream::from_reader(input, opts) {
+    for graph in graphs {
         let graph = graph.map_err(|e| format!("{name}: {e}"))?;
-        brinery::dump_with(&mut out, &graph, &mut DumpOptions::new(args.protocol))
-            .map_err(|e| format!("{name}: {e}"))?;
+        write_one(&mut out, &graph, &args).map_err(|e| format!("{name}: {e}"))?;
         count += 1;
     }
     if count == 0 {
-        return Err(format!("{name}: Ran out of input"));
+        return Err(match args.from {
+            Format::Pickle => format!("{name}: Ran out of input"),
+            Format::Json => format!("{name}: no JSON document"),
+        });
     }
     out.flush().map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn write_one(out: &mut dyn Write, graph: &Graph, args: &Args) -> Result<(), String> {
+    let result = match (args.to, args.lossy, args.pretty) {
+        (Format::Pickle, _, _) => brinery::dump_with(&mut *out, graph, &mut DumpOptions::new(args.protocol)).map(drop),
+        (Format::Json, false, false) => brinery::json::to_writer(&mut *out, graph),
+        (Format::Json, false, true) => brinery::json::to_writer_pretty(&mut *out, graph),
+        (Format::Json, true, false) => brinery::json::to_writer_lossy(&mut *out, graph),
+        (Format::Json, true, true) => brinery::json::to_writer_lossy_pretty(&mut *out, graph),
+    };
+    result.map_err(|e| e.to_string())?;
+    if args.to == Format::Json {
+        out.write_all(b"\n").map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }

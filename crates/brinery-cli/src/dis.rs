@@ -179,7 +179,7 @@ fn apply_spec(value: &str, spec: &str) -> Option<String> {
         '^' => (pad / 2, pad - pad / 2),
         _ => (0, pad),
     };
-    let fill_n = |n: usize| std::iter::repeat(fill).take(n).collect::<String>();
+    let fill_n = |n: usize| std::iter::repeat_n(fill, n).collect::<String>();
     Some(format!("{}{}{}", fill_n(left), text.into_iter().collect::<String>(), fill_n(right)))
 }
 

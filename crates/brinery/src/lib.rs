@@ -46,6 +46,8 @@ pub use dump::{dump_with, float_repr, DumpOptions, DEFAULT_PROTOCOL};
 pub use error::{Error, ErrorKind, Result};
 pub use graph_builder::GraphBuilder;
 pub use machine::HIGHEST_PROTOCOL;
+/// The big-integer crate `Object::Int` and `Graph::int` use.
+pub use num_bigint;
 pub use options::{Encoding, Limits, LoadOptions};
 pub use policy::{Policy, Preset};
 pub use value::{
@@ -146,7 +148,7 @@ pub fn dumps(graph: &Graph, protocol: u8) -> Result<Vec<u8>> {
 
 /// [`dumps`] with options.
 pub fn dumps_with(graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Vec<u8>> {
-    dump_with(Vec::new(), graph, opts)
+    dump::dumps_with(graph, opts)
 }
 
 /// Write a graph to a writer (streamed: large payloads go straight through).

@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::value::{
     Date, DateTime, DefaultDict, Deque, Dict, Graph, KeyCx, ObjId, Object, Set, Time, TimeDelta, Value,
 };
+use num_bigint::BigInt;
 
 fn obj(g: &Graph, v: Value) -> Option<&Object> {
     g.object(v)
@@ -14,6 +15,47 @@ fn obj(g: &Graph, v: Value) -> Option<&Object> {
 fn text(g: &Graph, v: Value) -> Option<&str> {
     match obj(g, v) {
         Some(Object::Str(s)) => s.as_str(),
+        _ => None,
+    }
+}
+
+/// A codec name, as a str or (Python 2 data kept as bytes) as ASCII bytes.
+fn codec_name(g: &Graph, v: Value) -> Option<&str> {
+    match obj(g, v) {
+        Some(Object::Str(s)) => s.as_str(),
+        Some(Object::Bytes(b)) => std::str::from_utf8(b).ok(),
+        _ => None,
+    }
+}
+
+/// `Fraction(n, d)` as CPython holds it: in lowest terms with a positive denominator. A zero
+/// denominator (CPython raises ZeroDivisionError) stays an inert call.
+fn fraction(g: &Graph, n: Value, d: Value) -> Option<Object> {
+    use num_integer::Integer;
+    let big = |v: Value| match v {
+        Value::Int(i) => Some(BigInt::from(i)),
+        Value::Bool(b) => Some(BigInt::from(b as i64)),
+        _ => match obj(g, v) {
+            Some(Object::Int(n)) => Some((**n).clone()),
+            _ => None,
+        },
+    };
+    let (nv, dv) = (n, d);
+    let (n, d) = (big(n)?, big(d)?);
+    let zero = BigInt::from(0);
+    if d == zero {
+        return None;
+    }
+    let gcd = n.gcd(&d);
+    if gcd == BigInt::from(1) && d > zero {
+        // Already in lowest terms (as CPython always writes it): keep the parts as they are.
+        return Some(Object::Fraction(Box::new([nv, dv])));
+    }
+    let (n, d) = if d < zero { (-(n / &gcd), -(d / &gcd)) } else { (n / &gcd, d / &gcd) };
+    let small = |x: &BigInt| i64::try_from(x).ok().map(Value::Int);
+    match (small(&n), small(&d)) {
+        (Some(n), Some(d)) => Some(Object::Fraction(Box::new([n, d]))),
+        // Reduced parts outside 64 bits would need new objects; keep the call inert instead.
         _ => None,
     }
 }
@@ -103,7 +145,7 @@ pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> 
         ("builtins", "bytearray", [b]) if matches!(obj(g, *b), Some(Object::Bytes(_))) => {
             byte_data(g, *b).map(Object::ByteArray)
         }
-        ("builtins", "bytearray", [s, enc]) if text(g, *enc).is_some_and(is_latin1_name) => {
+        ("builtins", "bytearray", [s, enc]) if codec_name(g, *enc).is_some_and(is_latin1_name) => {
             byte_data(g, *s).map(Object::ByteArray)
         }
         ("builtins", "set", []) => Some(Object::Set(Box::default())),
@@ -171,9 +213,7 @@ pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> 
             Some(Object::Bytes(b)) if b.is_ascii() => Some(Object::Decimal(String::from_utf8_lossy(b).into())),
             _ => None,
         },
-        ("fractions", "Fraction", [n, d]) if is_int(*n, g) && is_int(*d, g) => {
-            Some(Object::Fraction(Box::new([*n, *d])))
-        }
+        ("fractions", "Fraction", [n, d]) if is_int(*n, g) && is_int(*d, g) => fraction(g, *n, *d),
         ("collections", "OrderedDict", []) => Some(Object::OrderedDict(Box::default())),
         ("collections", "OrderedDict", [pairs]) => match items_of(g, *pairs) {
             Some(items) => {

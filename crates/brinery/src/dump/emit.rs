@@ -1,5 +1,11 @@
 //! The emitter: writes opcodes with the memo and framing rules of one protocol, exactly as
-//! CPython's C pickler does. Every pickler drives it.
+//! CPython's C pickler does (64 KiB frame target, frames under 4 bytes left unframed, payloads
+//! of a frame's size written outside frames straight to the sink). Every pickler drives it: the
+//! graph pickler (`dump`) and the serde serializer.
+//!
+//! For serde it can also *hold*: while a sequence of unknown length is at its first item, no
+//! frame is committed and nothing is flushed, so a MARK can still be inserted before that item
+//! once a second one shows up.
 
 use crate::error::Result;
 use crate::opcodes::op;
@@ -10,21 +16,72 @@ pub(crate) const FRAME_SIZE_TARGET: usize = 64 * 1024;
 /// Frames shorter than this are not worth their 9-byte header and are left unframed.
 const FRAME_SIZE_MIN: usize = 4;
 const FRAME_HEADER: usize = 9;
-/// Buffered output beyond this is handed to the writer (outside an open frame).
+/// Buffered output beyond this is handed to a streaming sink (outside an open frame).
 const FLUSH_AT: usize = 1 << 20;
 
-pub(crate) struct Emitter<W: Write> {
-    out: W,
+/// Where finished bytes go: kept in the buffer (`to_vec`) or written out (`to_writer`).
+pub(crate) trait Sink {
+    /// Hand over `buf` (or keep it); after this, `buf` holds only what was not handed over.
+    fn flush(&mut self, buf: &mut Vec<u8>) -> Result<()>;
+    /// Write a large payload that is not part of any frame.
+    fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()>;
+    /// Whether flushing hands bytes over (so the buffer may be cleared).
+    const STREAMS: bool;
+}
+
+/// Keep everything in the buffer.
+pub(crate) struct VecSink;
+
+impl Sink for VecSink {
+    const STREAMS: bool = false;
+
+    #[inline]
+    fn flush(&mut self, _buf: &mut Vec<u8>) -> Result<()> {
+        Ok(())
+    }
+
+    fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()> {
+        buf.extend_from_slice(data);
+        Ok(())
+    }
+}
+
+/// Write to an [`std::io::Write`].
+pub(crate) struct IoSink<W>(pub(crate) W);
+
+impl<W: Write> Sink for IoSink<W> {
+    const STREAMS: bool = true;
+
+    fn flush(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        self.0.write_all(buf)?;
+        buf.clear();
+        Ok(())
+    }
+
+    fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()> {
+        self.flush(buf)?;
+        self.0.write_all(data)?;
+        Ok(())
+    }
+}
+
+/// Opcode output for one pickle.
+pub(crate) struct Out<S> {
+    pub(crate) sink: S,
     pub(crate) proto: u8,
-    buf: Vec<u8>,
+    pub(crate) buf: Vec<u8>,
     framing: bool,
     frame_start: Option<usize>,
     memo_len: u32,
+    /// Open holds (sequences of unknown length still at their first item).
+    hold: u32,
+    /// Bumped whenever bytes already in the buffer may have moved or left it.
+    pub(crate) epoch: u64,
 }
 
-impl<W: Write> Emitter<W> {
-    pub(crate) fn new(out: W, proto: u8) -> Self {
-        Emitter { out, proto, buf: Vec::with_capacity(1 << 12), framing: false, frame_start: None, memo_len: 0 }
+impl<S: Sink> Out<S> {
+    pub(crate) fn new(sink: S, proto: u8, buf: Vec<u8>) -> Self {
+        Out { sink, proto, buf, framing: false, frame_start: None, memo_len: 0, hold: 0, epoch: 0 }
     }
 
     /// PROTO, then framing from protocol 4 on.
@@ -36,12 +93,10 @@ impl<W: Write> Emitter<W> {
     }
 
     /// STOP, close the last frame, flush.
-    pub(crate) fn finish(mut self) -> Result<W> {
+    pub(crate) fn finish(&mut self) -> Result<()> {
         self.write(&[op::STOP]);
         self.commit_frame();
-        self.out.write_all(&self.buf)?;
-        self.out.flush()?;
-        Ok(self.out)
+        self.sink.flush(&mut self.buf)
     }
 
     #[inline]
@@ -60,6 +115,7 @@ impl<W: Write> Emitter<W> {
 
     fn commit_frame(&mut self) {
         let Some(start) = self.frame_start.take() else { return };
+        self.epoch += 1;
         let len = self.buf.len() - start - FRAME_HEADER;
         if len >= FRAME_SIZE_MIN {
             self.buf[start] = op::FRAME;
@@ -69,47 +125,45 @@ impl<W: Write> Emitter<W> {
         }
     }
 
-    fn flush_buf(&mut self) -> Result<()> {
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
-        Ok(())
-    }
-
-    /// Called before each object is saved: close a frame that has reached the target size.
+    /// Before each object is saved: close a frame that has reached the target size.
     #[inline]
     pub(crate) fn boundary(&mut self) -> Result<()> {
+        if self.hold > 0 {
+            return Ok(());
+        }
         if let Some(start) = self.frame_start {
             if self.buf.len() - start - FRAME_HEADER >= FRAME_SIZE_TARGET {
                 self.commit_frame();
-                self.flush_buf()?;
+                self.sink.flush(&mut self.buf)?;
             }
-        } else if !self.framing && self.buf.len() >= FLUSH_AT {
-            self.flush_buf()?;
+        } else if S::STREAMS && !self.framing && self.buf.len() >= FLUSH_AT {
+            self.epoch += 1;
+            self.sink.flush(&mut self.buf)?;
         }
         Ok(())
     }
 
-    /// A header and a payload; payloads of a frame's size or more go outside frames, straight
-    /// to the writer, without being copied into the buffer.
+    /// A header and a payload; payloads of a frame's size or more go outside frames.
     pub(crate) fn write_payload(&mut self, header: &[u8], data: &[u8]) -> Result<()> {
-        if data.len() < FRAME_SIZE_TARGET {
+        if data.len() < FRAME_SIZE_TARGET || self.hold > 0 {
             self.write(header);
             self.write(data);
             return Ok(());
         }
         self.commit_frame();
+        self.epoch += 1;
         let framing = std::mem::replace(&mut self.framing, false);
         self.write(header);
-        self.flush_buf()?;
-        self.out.write_all(data)?;
+        self.sink.direct(&mut self.buf, data)?;
         self.framing = framing;
         Ok(())
     }
 
     /// Record the object just written in the memo; returns its index.
+    #[inline]
     pub(crate) fn memo_put(&mut self) -> u32 {
         let idx = self.memo_len;
-        self.memo_len += 1;
+        self.memo_len = self.memo_len.wrapping_add(1);
         if self.proto >= 4 {
             self.op(op::MEMOIZE);
         } else if self.proto >= 1 {
@@ -125,6 +179,7 @@ impl<W: Write> Emitter<W> {
         idx
     }
 
+    #[inline]
     pub(crate) fn memo_get(&mut self, idx: u32) {
         if self.proto >= 1 {
             if idx < 256 {
@@ -136,5 +191,19 @@ impl<W: Write> Emitter<W> {
         } else {
             self.write(format!("g{idx}\n").as_bytes());
         }
+    }
+
+    /// Start holding; returns the position where a MARK may later be inserted.
+    pub(crate) fn hold(&mut self) -> usize {
+        self.hold += 1;
+        self.buf.len()
+    }
+
+    /// Stop holding, inserting a MARK at `pos` first when asked.
+    pub(crate) fn release(&mut self, pos: usize, mark: bool) {
+        if mark {
+            self.buf.insert(pos, op::MARK);
+        }
+        self.hold -= 1;
     }
 }

@@ -2,7 +2,7 @@
 //! writes the same object graph. It walks the graph with an explicit task stack, so no nesting
 //! depth can overflow the Rust stack.
 
-mod emit;
+pub(crate) mod emit;
 mod reduce;
 mod repr;
 
@@ -12,7 +12,7 @@ pub use repr::float_repr;
 use crate::error::{Error, Result};
 use crate::opcodes::op;
 use crate::value::{Construct, Global, Graph, Object, Value};
-use emit::Emitter;
+use emit::{IoSink, Out, Sink, VecSink};
 use num_bigint::BigInt;
 use std::collections::HashMap;
 use std::io::Write;
@@ -141,11 +141,13 @@ enum Batching {
     IterDict,
 }
 
-struct Pickler<'g, 'o, 'a, W: Write> {
+struct Pickler<'g, 'o, 'a, S: Sink> {
     g: &'g Graph,
     scratch: Vec<Object>,
-    e: Emitter<W>,
+    e: Out<S>,
     memo: MemoTable,
+    /// How many times each object is being written right now (its end task not yet reached).
+    active: Vec<u8>,
     globals: HashMap<(String, String), u32>,
     name_strs: HashMap<(NameKind, String), u32>,
     tasks: Vec<Task>,
@@ -199,8 +201,20 @@ fn lookup<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x Object {
     }
 }
 
-/// Write `graph` to `out` with these options.
+/// Write `graph` to `out` with these options (streamed: large payloads go straight through).
 pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<W> {
+    let mut out = pickle(IoSink(out), Vec::with_capacity(1 << 16), graph, opts)?;
+    out.sink.0.flush()?;
+    Ok(out.sink.0)
+}
+
+/// Write `graph` into a new vector.
+pub(crate) fn dumps_with(graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Vec<u8>> {
+    Ok(pickle(VecSink, Vec::with_capacity(256), graph, opts)?.buf)
+}
+
+fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Out<S>> {
+    graph.check()?;
     if opts.protocol > crate::machine::HIGHEST_PROTOCOL {
         return Err(Error::unpicklable(format!("pickle protocol must be <= {}", crate::machine::HIGHEST_PROTOCOL)));
     }
@@ -208,8 +222,9 @@ pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) ->
     let mut p = Pickler {
         g: graph,
         scratch: Vec::new(),
-        e: Emitter::new(out, proto),
+        e: Out::new(sink, proto, buf),
         memo: MemoTable::with_objects(graph.objects.len()),
+        active: Vec::new(),
         globals: HashMap::new(),
         name_strs: HashMap::new(),
         tasks: Vec::new(),
@@ -220,10 +235,11 @@ pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) ->
     p.e.start();
     p.tasks.push(Task::Save(graph.root()));
     p.run()?;
-    p.e.finish()
+    p.e.finish()?;
+    Ok(p.e)
 }
 
-impl<W: Write> Pickler<'_, '_, '_, W> {
+impl<S: Sink> Pickler<'_, '_, '_, S> {
     fn obj(&self, id: u32) -> &Object {
         lookup(self.g, &self.scratch, id)
     }
@@ -261,8 +277,12 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                 Task::Save(v) => self.save(v)?,
                 Task::Op(code) => self.e.op(code),
                 Task::Bytes(b) => self.e.write(&b),
-                Task::TupleEnd { id, len, marked } => self.tuple_end(id, len, marked),
+                Task::TupleEnd { id, len, marked } => {
+                    self.leave(id);
+                    self.tuple_end(id, len, marked)
+                }
                 Task::FrozenSetEnd { id } => {
+                    self.leave(id);
                     if let Some(&idx) = self.memo.get(id) {
                         self.e.op(op::POP_MARK);
                         self.e.memo_get(idx);
@@ -272,6 +292,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                     }
                 }
                 Task::CallEnd { key, code, tail } => {
+                    self.leave(key);
                     if let Some(code) = code {
                         self.e.op(code);
                     }
@@ -323,6 +344,30 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
             }
         }
         Ok(())
+    }
+
+    /// An object may be re-entered once while it is written (a tuple reached back through a
+    /// memoized list, as in CPython); a second re-entry means it reaches itself only through
+    /// constructor arguments or tuples, which no pickle can express.
+    fn enter(&mut self, id: u32) -> Result<()> {
+        let i = id as usize;
+        if i >= self.active.len() {
+            self.active.resize(i + 1, 0);
+        }
+        self.active[i] += 1;
+        if self.active[i] > 2 {
+            let name = self.obj(id).type_name();
+            return Err(Error::unpicklable(format!(
+                "a '{name}' object contains itself through its own constructor arguments and cannot be pickled"
+            )));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self, id: u32) {
+        if let Some(n) = self.active.get_mut(id as usize) {
+            *n = n.saturating_sub(1);
+        }
     }
 
     fn memoize(&mut self, key: u32) {
@@ -389,6 +434,9 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
         self.e.boundary()?;
         if let Some(hook) = self.opts.persistent_id.as_mut() {
             if let Some(pid) = hook(self.g, v) {
+                if pid.id().is_some_and(|id| id.index() >= self.g.objects.len()) {
+                    return Err(Error::unpicklable("persistent_id returned a reference from another graph"));
+                }
                 return self.save_pers(pid);
             }
         }
@@ -537,7 +585,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                 } else if b.is_empty() {
                     let callable = self.temp_global("builtins", "bytes");
                     let args = self.temp(Object::Tuple(Vec::new()));
-                    self.call(id, Construct::Reduce, callable, args, None, None);
+                    self.call(id, Construct::Reduce, callable, args, None, None)?;
                 } else {
                     // Protocols 0-2 have no bytes opcode: _codecs.encode(latin-1 text, 'latin1').
                     let text: String = b.iter().map(|&c| c as char).collect();
@@ -545,7 +593,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                     let s = self.temp_str(&text);
                     let enc = self.interned_str("latin1");
                     let args = self.temp(Object::Tuple(vec![s, enc]));
-                    self.call(id, Construct::Reduce, callable, args, None, None);
+                    self.call(id, Construct::Reduce, callable, args, None, None)?;
                 }
             }
             Object::ByteArray(b) => {
@@ -559,7 +607,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                     let callable = self.temp_global("builtins", "bytearray");
                     let args = if data.is_empty() { Vec::new() } else { vec![self.temp(Object::Bytes(data))] };
                     let args = self.temp(Object::Tuple(args));
-                    self.call(id, Construct::Reduce, callable, args, None, None);
+                    self.call(id, Construct::Reduce, callable, args, None, None)?;
                 }
             }
             Object::Int(n) => {
@@ -612,6 +660,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                 if marked {
                     self.e.op(op::MARK);
                 }
+                self.enter(id)?;
                 self.tasks.push(Task::TupleEnd { id, len, marked });
                 self.tasks.push(Task::Items { seq: id, pos: 0, end: len });
             }
@@ -621,7 +670,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                 let callable = self.temp_global("builtins", if frozen { "frozenset" } else { "set" });
                 let list = self.temp(Object::List(items));
                 let args = self.temp(Object::Tuple(vec![list]));
-                self.call(id, Construct::Reduce, callable, args, None, None);
+                self.call(id, Construct::Reduce, callable, args, None, None)?;
             }
             Object::Set(s) => {
                 let len = s.len();
@@ -633,6 +682,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
             }
             Object::FrozenSet(s) => {
                 let len = s.len() as u32;
+                self.enter(id)?;
                 self.e.op(op::MARK);
                 self.tasks.push(Task::FrozenSetEnd { id });
                 self.tasks.push(Task::Items { seq: id, pos: 0, end: len });
@@ -752,7 +802,8 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
         args: Value,
         kwargs: Option<Value>,
         tail: Option<u32>,
-    ) {
+    ) -> Result<()> {
+        self.enter(key)?;
         let code = match kind {
             Construct::NewObj => op::NEWOBJ,
             Construct::NewObjEx => op::NEWOBJ_EX,
@@ -764,6 +815,7 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
         }
         self.tasks.push(Task::Save(args));
         self.tasks.push(Task::Save(callable));
+        Ok(())
     }
 
     fn global_name(&self, v: Value) -> Option<(String, String)> {
@@ -792,28 +844,28 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                     Some([cls, rest @ ..]) if proto >= 2 && is("__newobj__") => {
                         let (cls, rest) = (*cls, rest.to_vec());
                         let args = self.temp(Object::Tuple(rest));
-                        self.call(key, Construct::NewObj, cls, args, None, tail);
+                        self.call(key, Construct::NewObj, cls, args, None, tail)?;
                     }
                     Some(&[cls, a, kw]) if proto >= 4 && is("__newobj_ex__") => {
-                        self.call(key, Construct::NewObjEx, cls, a, Some(kw), tail);
+                        self.call(key, Construct::NewObjEx, cls, a, Some(kw), tail)?;
                     }
-                    _ => self.call(key, Construct::Reduce, callable, args, None, tail),
+                    _ => self.call(key, Construct::Reduce, callable, args, None, tail)?,
                 }
             }
-            Construct::NewObj if proto >= 2 => self.call(key, Construct::NewObj, callable, args, None, tail),
+            Construct::NewObj if proto >= 2 => self.call(key, Construct::NewObj, callable, args, None, tail)?,
             Construct::NewObj => {
                 let mut items = vec![callable];
                 items.extend(arg_items.unwrap_or_default());
                 let f = self.temp_global("copyreg", "__newobj__");
                 let args = self.temp(Object::Tuple(items));
-                self.call(key, Construct::Reduce, f, args, None, tail);
+                self.call(key, Construct::Reduce, f, args, None, tail)?;
             }
-            Construct::NewObjEx if proto >= 4 => self.call(key, Construct::NewObjEx, callable, args, kwargs, tail),
+            Construct::NewObjEx if proto >= 4 => self.call(key, Construct::NewObjEx, callable, args, kwargs, tail)?,
             Construct::NewObjEx => {
                 let f = self.temp_global("copyreg", "__newobj_ex__");
                 let kw = kwargs.unwrap_or(Value::None);
                 let args = self.temp(Object::Tuple(vec![callable, args, kw]));
-                self.call(key, Construct::Reduce, f, args, None, tail);
+                self.call(key, Construct::Reduce, f, args, None, tail)?;
             }
             Construct::Inst | Construct::Obj => {
                 let items = arg_items.ok_or_else(|| Error::unpicklable("INST/OBJ arguments must be a tuple"))?;
@@ -825,10 +877,12 @@ impl<W: Write> Pickler<'_, '_, '_, W> {
                         .ok_or_else(|| Error::unpicklable("protocol 0 INST needs a named class"))?;
                     let (m, n2) = crate::compat::to_py2(&module, &name);
                     let text = format!("i{m}\n{n2}\n").into_bytes().into_boxed_slice();
+                    self.enter(key)?;
                     self.tasks.push(Task::CallEnd { key, code: None, tail });
                     self.tasks.push(Task::Bytes(text));
                     self.tasks.push(Task::Items { seq: args_seq, pos: 0, end: n });
                 } else {
+                    self.enter(key)?;
                     self.tasks.push(Task::CallEnd { key, code: Some(op::OBJ), tail });
                     self.tasks.push(Task::Items { seq: args_seq, pos: 0, end: n });
                     self.tasks.push(Task::Save(callable));

@@ -110,7 +110,6 @@
 mod de;
 mod graph;
 mod natives;
-mod out;
 mod ser;
 mod tape;
 

@@ -2,7 +2,7 @@
 //! `pickle.dumps` writes for the corresponding Python object (see the module docs for which
 //! object that is).
 
-use super::out::{IoSink, Out, Sink, VecSink};
+use crate::dump::emit::{IoSink, Out, Sink, VecSink};
 use crate::error::{Error, Result};
 use crate::opcodes::op;
 use serde::ser::{self, Serialize};

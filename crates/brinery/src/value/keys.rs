@@ -1,11 +1,12 @@
 //! Dicts and sets with Python's key semantics: equal keys (1 == 1.0 == True, equal strs,
 //! equal tuples …) collapse to one entry, insertion order is kept, unhashable keys are refused.
 
-use super::{Object, Value};
+use super::{ObjId, Object, Value};
 use crate::error::{ErrorKind, Result};
 use hashbrown::HashTable;
 use num_bigint::BigInt;
 use num_traits::{FromPrimitive, ToPrimitive};
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
 
 /// Below this many keys, lookups scan the stored hashes instead of building a table.
@@ -36,8 +37,11 @@ impl<'a> KeyCx<'a> {
         }
         enum Work {
             Visit(Value),
-            Tuple(usize),
+            Tuple(ObjId, usize),
         }
+        // Tuples may share sub-tuples (a DAG): each is hashed once, so the work stays linear.
+        // A tuple reached from inside itself (only possible through the Graph API) is refused.
+        let mut done_tuples: HashMap<ObjId, Option<u64>> = HashMap::new();
         let mut work = vec![Work::Visit(v)];
         let mut done: Vec<u64> = Vec::new();
         while let Some(w) = work.pop() {
@@ -45,20 +49,32 @@ impl<'a> KeyCx<'a> {
                 Work::Visit(v) => match self.leaf_hash(v)? {
                     Some(h) => done.push(h),
                     None => {
-                        let Some(Object::Tuple(items)) = v.id().map(|id| &self.objects[id.index()]) else {
-                            unreachable!("leaf_hash handles everything but tuples")
-                        };
-                        work.push(Work::Tuple(items.len()));
-                        work.extend(items.iter().rev().map(|&i| Work::Visit(i)));
+                        let id = v.id().expect("leaf_hash handles every scalar");
+                        match done_tuples.get(&id) {
+                            Some(Some(h)) => done.push(*h),
+                            Some(None) => {
+                                return Err(ErrorKind::Invalid("a tuple used as a key contains itself".into()).into())
+                            }
+                            None => {
+                                let Object::Tuple(items) = &self.objects[id.index()] else {
+                                    unreachable!("leaf_hash handles everything but tuples")
+                                };
+                                done_tuples.insert(id, None);
+                                work.push(Work::Tuple(id, items.len()));
+                                work.extend(items.iter().rev().map(|&i| Work::Visit(i)));
+                            }
+                        }
                     }
                 },
-                Work::Tuple(n) => {
+                Work::Tuple(id, n) => {
                     let start = done.len() - n;
                     let mut h = hasher().build_hasher();
                     4u8.hash(&mut h);
                     done[start..].hash(&mut h);
                     done.truncate(start);
-                    done.push(h.finish());
+                    let h = h.finish();
+                    done_tuples.insert(id, Some(h));
+                    done.push(h);
                 }
             }
         }
@@ -134,6 +150,8 @@ impl<'a> KeyCx<'a> {
     /// Python equality of two keys; tuples are compared with an explicit stack.
     fn eq_at(&self, a: Value, b: Value, depth: usize) -> bool {
         let mut pending = vec![(a, b)];
+        // Pairs of tuples already taken apart: shared sub-tuples are compared once.
+        let mut opened: HashSet<(ObjId, ObjId)> = HashSet::new();
         while let Some((a, b)) = pending.pop() {
             if let (Some(x), Some(y)) = (self.number(a), self.number(b)) {
                 if x != y {
@@ -148,7 +166,9 @@ impl<'a> KeyCx<'a> {
                     (Object::Str(p), Object::Str(q)) => p == q,
                     (Object::Bytes(p), Object::Bytes(q)) => p == q,
                     (Object::Tuple(p), Object::Tuple(q)) => {
-                        pending.extend(p.iter().copied().zip(q.iter().copied()));
+                        if p.len() == q.len() && opened.insert((x, y)) {
+                            pending.extend(p.iter().copied().zip(q.iter().copied()));
+                        }
                         p.len() == q.len()
                     }
                     (Object::FrozenSet(p), Object::FrozenSet(q)) => {

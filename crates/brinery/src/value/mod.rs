@@ -201,6 +201,57 @@ pub struct Deque {
 }
 
 impl Object {
+    /// Call `f` with every value this object refers to directly (items, keys and values,
+    /// arguments, state …).
+    pub fn for_each_value(&self, mut f: impl FnMut(Value)) {
+        match self {
+            Object::List(v) | Object::Tuple(v) => v.iter().copied().for_each(f),
+            Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) => d.iter().for_each(|(k, v)| {
+                f(k);
+                f(v)
+            }),
+            Object::DefaultDict(dd) => {
+                f(dd.factory);
+                dd.dict.iter().for_each(|(k, v)| {
+                    f(k);
+                    f(v)
+                })
+            }
+            Object::Set(s) | Object::FrozenSet(s) => s.items().iter().copied().for_each(f),
+            Object::Instance(i) => {
+                f(i.callable);
+                f(i.args);
+                i.kwargs.into_iter().chain(i.state).for_each(&mut f);
+                i.list_items.iter().copied().for_each(&mut f);
+                i.dict_items.iter().for_each(|&(k, v)| {
+                    f(k);
+                    f(v)
+                });
+            }
+            Object::PersistentId(v) => f(*v),
+            Object::Range(r) | Object::Slice(r) => r.iter().copied().for_each(f),
+            Object::TimeZone(p) | Object::Fraction(p) => p.iter().copied().for_each(f),
+            Object::Time(t) => t.tzinfo.into_iter().for_each(f),
+            Object::DateTime(dt) => dt.time.tzinfo.into_iter().for_each(f),
+            Object::Deque(d) => {
+                d.items.iter().copied().for_each(&mut f);
+                f(d.maxlen)
+            }
+            Object::Str(_)
+            | Object::Bytes(_)
+            | Object::ByteArray(_)
+            | Object::Int(_)
+            | Object::Global(_)
+            | Object::Ext(_)
+            | Object::Buffer(_)
+            | Object::Complex(..)
+            | Object::Date(_)
+            | Object::TimeDelta(_)
+            | Object::Decimal(_)
+            | Object::Uuid(_) => {}
+        }
+    }
+
     /// The Python type name, as `type(obj).__name__` would say.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -294,6 +345,41 @@ impl Graph {
     /// Mutable access to an object.
     pub fn get_mut(&mut self, id: ObjId) -> &mut Object {
         &mut self.objects[id.index()]
+    }
+
+    /// Check that every reference (the root's and every object's) points into this graph —
+    /// a graph assembled by hand could hold an id from another one.
+    ///
+    /// ```
+    /// let mut g = brinery::Graph::new();
+    /// let l = g.list(vec![]);
+    /// g.set_root(l);
+    /// assert!(g.check().is_ok());
+    /// let mut other = brinery::Graph::new();
+    /// other.set_root(l); // an id from `g`, not `other`
+    /// assert!(other.check().is_err());
+    /// ```
+    pub fn check(&self) -> crate::Result<()> {
+        let n = self.objects.len();
+        let mut bad = None;
+        let mut visit = |v: Value| {
+            if let Value::Ref(id) = v {
+                if id.index() >= n && bad.is_none() {
+                    bad = Some(id);
+                }
+            }
+        };
+        visit(self.root());
+        for o in &self.objects {
+            o.for_each_value(&mut visit);
+        }
+        match bad {
+            None => Ok(()),
+            Some(id) => Err(crate::Error::invalid(format!(
+                "object #{} is referenced but the graph has only {n} objects",
+                id.index()
+            ))),
+        }
     }
 
     /// Number of objects in the arena.
