@@ -216,14 +216,11 @@ fn denial_of_service_show() {
     dos("show");
 }
 
-/// Bombs the loader behind `show` and `convert` does not yet survive (the scanner does): a dict
-/// key made of shared tuples that double at each level (`value/keys.rs` hashes the tuple tree
-/// without memoizing shared nodes, 2^60 steps), and a 2-million-digit INT (`text.rs` parses
-/// decimal text in quadratic time; CPython refuses more than 4300 digits). Run with
-/// `cargo test -p brinery-cli --test scan -- --ignored` once they are fixed.
+/// Bombs aimed at the loader behind `show` and `convert`: a dict key made of shared tuples that
+/// double at each level (2^60 nodes if walked as a tree), and a 2-million-digit INT (CPython
+/// refuses more than 4300 digits).
 #[test]
-#[ignore = "loader gaps outside the scanner: see the doc comment"]
-fn denial_of_service_known_loader_gaps() {
+fn denial_of_service_loader_bombs() {
     let dir = tempfile::tempdir().unwrap();
     let mut tuples = P::proto(2).k(1).t1().binput(0);
     for i in 0..60u8 {

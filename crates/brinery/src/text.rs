@@ -27,6 +27,7 @@ pub(crate) fn parse_int(line: &[u8]) -> Result<IntArg> {
         _ => {}
     }
     let text = as_text(line, "int()")?;
+    check_digits(text)?;
     let (neg, body) = split_sign(text);
     if body.len() > 1 && body.starts_with('0') && body.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
         return digits(neg, body, 8).ok_or_else(|| bad_int(text));
@@ -37,12 +38,40 @@ pub(crate) fn parse_int(line: &[u8]) -> Result<IntArg> {
 /// LONG: `int(s, 0)` after dropping a trailing `L`.
 pub(crate) fn parse_long(line: &[u8]) -> Result<IntArg> {
     let text = as_text(line, "int()")?;
+    check_digits(text)?;
     let body = text.strip_suffix('L').unwrap_or(text);
     parse_base0(body).ok_or_else(|| bad_int(text))
 }
 
 fn bad_int(text: &str) -> Error {
-    ErrorKind::BadText(format!("invalid literal for int() with base 0: '{text}'")).into()
+    let shown: String = text.chars().take(200).collect();
+    ErrorKind::BadText(format!("invalid literal for int() with base 0: '{shown}'")).into()
+}
+
+/// CPython refuses to convert decimal text longer than this to an int (`sys.int_info`), which
+/// also keeps the conversion from going quadratic on hostile input.
+pub(crate) const MAX_INT_DIGITS: usize = 4300;
+
+fn too_many_digits(n: usize) -> Error {
+    ErrorKind::BadText(format!(
+        "Exceeds the limit ({MAX_INT_DIGITS} digits) for integer string conversion: value has {n} digits"
+    ))
+    .into()
+}
+
+/// Refuse long decimal text before parsing it (hex, octal and binary have no limit in CPython,
+/// and convert in linear time).
+fn check_digits(text: &str) -> Result<()> {
+    let (_, body) = split_sign(text);
+    let power_of_two = body.len() > 1 && matches!(body.as_bytes()[1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B');
+    let octal = body.len() > 1 && body.starts_with('0') && body.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    if !power_of_two && !octal {
+        let n = body.bytes().filter(u8::is_ascii_digit).count();
+        if n > MAX_INT_DIGITS {
+            return Err(too_many_digits(n));
+        }
+    }
+    Ok(())
 }
 
 fn split_sign(text: &str) -> (bool, &str) {

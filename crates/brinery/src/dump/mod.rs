@@ -502,7 +502,20 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             }
             self.e.write(&bytes);
         } else {
-            self.e.write(format!("L{n}L\n").as_bytes());
+            // Protocols 0-1 write decimal text, which CPython will not write or read past 4300
+            // digits; refuse as it does rather than write what it cannot load.
+            let text = if n.bits() > 15_000 { None } else { Some(n.to_string()) };
+            match text {
+                Some(t) if t.trim_start_matches('-').len() <= crate::text::MAX_INT_DIGITS => {
+                    self.e.write(format!("L{t}L\n").as_bytes())
+                }
+                _ => {
+                    return Err(Error::unpicklable(format!(
+                        "Exceeds the limit ({} digits) for integer string conversion; use protocol 2 or higher",
+                        crate::text::MAX_INT_DIGITS
+                    )))
+                }
+            }
         }
         Ok(())
     }
