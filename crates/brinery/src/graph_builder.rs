@@ -237,10 +237,8 @@ impl<'de> Builder<'de> for GraphBuilder {
             inst.dict_items.extend(pairs.chunks_exact(2).map(|kv| (kv[0], kv[1])));
             return Ok(());
         }
-        for kv in pairs.chunks_exact(2) {
-            self.graph.dict_insert(*dict, kv[0], kv[1])?;
-        }
-        Ok(())
+        let pairs: Vec<(Value, Value)> = pairs.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect();
+        self.graph.dict_extend(*dict, &pairs)
     }
 
     fn empty_set(&mut self) -> Result<Value> {

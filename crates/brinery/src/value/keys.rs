@@ -143,12 +143,28 @@ impl<'a> KeyCx<'a> {
         Ok(Some(h.finish()))
     }
 
+    #[inline]
     pub(crate) fn eq(&self, a: Value, b: Value) -> bool {
-        self.eq_at(a, b, 0)
+        match (a, b) {
+            (Value::Ref(x), Value::Ref(y)) if x == y => true,
+            (Value::Int(x), Value::Int(y)) => x == y,
+            _ => self.eq_at(a, b, 0),
+        }
     }
 
     /// Python equality of two keys; tuples are compared with an explicit stack.
     fn eq_at(&self, a: Value, b: Value, depth: usize) -> bool {
+        // Most keys are one str or number: settle those without the tuple machinery.
+        match (a, b) {
+            (Value::Ref(x), Value::Ref(y)) if x == y => return true,
+            (Value::Ref(x), Value::Ref(y)) => match (&self.objects[x.index()], &self.objects[y.index()]) {
+                (Object::Str(p), Object::Str(q)) => return p == q,
+                (Object::Str(_), _) | (_, Object::Str(_)) => return false,
+                _ => {}
+            },
+            (Value::Int(x), Value::Int(y)) => return x == y,
+            _ => {}
+        }
         let mut pending = vec![(a, b)];
         // Pairs of tuples already taken apart: shared sub-tuples are compared once.
         let mut opened: HashSet<(ObjId, ObjId)> = HashSet::new();
@@ -364,6 +380,11 @@ impl Dict {
             }
         }
         Ok(())
+    }
+
+    /// Room for `n` more entries (the pairs a SETITEMS already holds).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
     }
 
     /// Append an entry known to be new, to a dict of at most eight entries (temporaries the

@@ -457,6 +457,11 @@ impl Graph {
     /// assert_eq!(dict.get_str(&g, "a"), Some(brinery::Value::Int(2)));
     /// ```
     pub fn dict_insert(&mut self, dict: Value, key: Value, value: Value) -> crate::Result<()> {
+        self.dict_extend(dict, &[(key, value)])
+    }
+
+    /// [`Graph::dict_insert`] for several pairs, in order.
+    pub fn dict_extend(&mut self, dict: Value, pairs: &[(Value, Value)]) -> crate::Result<()> {
         let id = dict.id().ok_or_else(|| crate::Error::type_error("dict_insert needs a dict object"))?;
         let mut taken = match self.take_dict(id) {
             Some(d) => d,
@@ -467,7 +472,9 @@ impl Graph {
                 )))
             }
         };
-        let result = taken.insert(&KeyCx::new(&self.objects), key, value);
+        let cx = KeyCx::new(&self.objects);
+        taken.reserve(pairs.len());
+        let result = pairs.iter().try_for_each(|&(k, v)| taken.insert(&cx, k, v));
         self.put_dict(id, taken);
         result
     }
