@@ -12,7 +12,8 @@ mod show;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Python pickles without Python: convert, show and disassemble them, never running their code.
+/// Python pickles without Python: convert, show, disassemble and scan them, never running their
+/// code. Compressed input (gzip, bzip2, xz, lzma, zstd, lz4, zlib) is read transparently.
 #[derive(Parser)]
 #[command(name = "brinery", version, about, long_about = None)]
 struct Cli {
@@ -22,7 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Re-encode every pickle in INPUT into another protocol, keeping sharing and recursion.
+    /// Re-encode every pickle in INPUT into another protocol (keeping sharing and recursion),
+    /// to lossless or plain JSON, or from JSON back to pickles. Compressed input is detected.
     Convert(convert::Args),
     /// Print each pickle's object as `python -m pickle` does, without running it.
     Show(show::Args),
