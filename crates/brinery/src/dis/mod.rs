@@ -35,30 +35,6 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 
-/// pickletools' name for a kind of stack item (what `stack not empty after STOP` lists).
-fn stk_name(s: Stk) -> &'static str {
-    match s {
-        Stk::Any => "any",
-        Stk::Mark => "mark",
-        Stk::StackSlice => "stackslice",
-        Stk::NoneType => "None",
-        Stk::Bool => "bool",
-        Stk::Int => "int",
-        Stk::IntOrBool => "int_or_bool",
-        Stk::Float => "float",
-        Stk::Str => "str",
-        Stk::Bytes => "bytes",
-        Stk::BytesOrStr => "bytes_or_str",
-        Stk::ByteArray => "bytearray",
-        Stk::Buffer => "buffer",
-        Stk::List => "list",
-        Stk::Tuple => "tuple",
-        Stk::Dict => "dict",
-        Stk::Set => "set",
-        Stk::FrozenSet => "frozenset",
-    }
-}
-
 /// `repr(opcode.code)[1:-1]`: the opcode byte as pickletools shows it.
 fn code_repr(code: u8) -> String {
     match code {
@@ -394,7 +370,7 @@ impl Disassembler {
         }
         writeln!(out, "highest protocol among opcodes = {maxproto}")?;
         if !stack.is_empty() {
-            let names: Vec<&str> = stack.iter().map(|&s| stk_name(s)).collect();
+            let names: Vec<&str> = stack.iter().map(|&s| s.name()).collect();
             return Err(
                 Error::invalid(format!("stack not empty after STOP: [{}]", names.join(", "))).at(last_stop, Some(b'.'))
             );

@@ -193,6 +193,71 @@ impl<S: Sink> Out<S> {
         }
     }
 
+    /// A bool: NEWTRUE/NEWFALSE from protocol 2, INT `01`/`00` before.
+    #[inline]
+    pub(crate) fn bool(&mut self, b: bool) {
+        if self.proto >= 2 {
+            self.op(if b { op::NEWTRUE } else { op::NEWFALSE });
+        } else {
+            self.write(if b { b"I01\n" } else { b"I00\n" });
+        }
+    }
+
+    /// An int, with the opcode CPython picks for its size and the protocol.
+    #[inline]
+    pub(crate) fn int(&mut self, i: i64) {
+        match i32::try_from(i) {
+            Ok(small) if self.proto >= 1 => {
+                if (0..=0xff).contains(&small) {
+                    self.write(&[op::BININT1, small as u8]);
+                } else if (0..=0xffff).contains(&small) {
+                    let b = (small as u16).to_le_bytes();
+                    self.write(&[op::BININT2, b[0], b[1]]);
+                } else {
+                    let b = small.to_le_bytes();
+                    self.write(&[op::BININT, b[0], b[1], b[2], b[3]]);
+                }
+            }
+            Ok(small) => self.write(format!("I{small}\n").as_bytes()),
+            Err(_) => self.long_le(&i.to_le_bytes(), i),
+        }
+    }
+
+    /// An int past 32 bits and under 256 bytes: LONG1 with minimal two's-complement bytes
+    /// (protocol 2+), else the text LONG form. `le` holds the value's little-endian two's
+    /// complement, `n` prints it in decimal.
+    pub(crate) fn long_le(&mut self, le: &[u8], n: impl std::fmt::Display) {
+        if self.proto >= 2 {
+            let mut len = le.len();
+            while len > 1 {
+                let (last, prev) = (le[len - 1], le[len - 2]);
+                if (last == 0 && prev & 0x80 == 0) || (last == 0xff && prev & 0x80 != 0) {
+                    len -= 1;
+                } else {
+                    break;
+                }
+            }
+            if len == 1 && le[0] == 0 {
+                len = 0; // zero is LONG1 with no bytes
+            }
+            self.write(&[op::LONG1, len as u8]);
+            self.write(&le[..len]);
+        } else {
+            self.write(format!("L{n}L\n").as_bytes());
+        }
+    }
+
+    /// A float: BINFLOAT from protocol 1, its repr as FLOAT text before.
+    #[inline]
+    pub(crate) fn float(&mut self, f: f64) {
+        if self.proto >= 1 {
+            let b = f.to_be_bytes();
+            self.write(&[op::BINFLOAT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        } else {
+            self.write(format!("F{}\n", super::float_repr(f)).as_bytes());
+        }
+    }
+
     /// Start holding; returns the position where a MARK may later be inserted.
     pub(crate) fn hold(&mut self) -> usize {
         self.hold += 1;

@@ -459,35 +459,11 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
     }
 
     fn save_bool(&mut self, b: bool) {
-        if self.proto() >= 2 {
-            self.e.op(if b { op::NEWTRUE } else { op::NEWFALSE });
-        } else {
-            self.e.write(if b { b"I01\n" } else { b"I00\n" });
-        }
+        self.e.bool(b);
     }
 
     fn save_int(&mut self, i: i64) {
-        if let Ok(small) = i32::try_from(i) {
-            if self.proto() >= 1 {
-                if (0..=0xff).contains(&small) {
-                    self.e.write(&[op::BININT1, small as u8]);
-                } else if (0..=0xffff).contains(&small) {
-                    let b = (small as u16).to_le_bytes();
-                    self.e.write(&[op::BININT2, b[0], b[1]]);
-                } else {
-                    let b = small.to_le_bytes();
-                    self.e.write(&[op::BININT, b[0], b[1], b[2], b[3]]);
-                }
-            } else {
-                self.e.write(format!("I{small}\n").as_bytes());
-            }
-        } else if self.proto() >= 2 {
-            let bytes = encode_long(i);
-            self.e.write(&[op::LONG1, bytes.len() as u8]);
-            self.e.write(&bytes);
-        } else {
-            self.e.write(format!("L{i}L\n").as_bytes());
-        }
+        self.e.int(i);
     }
 
     fn save_big_int(&mut self, n: &BigInt) -> Result<()> {
@@ -521,13 +497,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
     }
 
     fn save_float(&mut self, f: f64) {
-        if self.proto() >= 1 {
-            let b = f.to_be_bytes();
-            self.e.write(&[op::BINFLOAT]);
-            self.e.write(&b);
-        } else {
-            self.e.write(format!("F{}\n", float_repr(f)).as_bytes());
-        }
+        self.e.float(f);
     }
 
     fn save_pers(&mut self, pid: Value) -> Result<()> {
@@ -1076,24 +1046,6 @@ impl NativeCx<'_> {
         self.scratch.push(obj);
         Value::Ref(crate::ObjId(id))
     }
-}
-
-/// Minimal little-endian two's-complement bytes of an int (LONG1), empty for zero.
-fn encode_long(i: i64) -> Vec<u8> {
-    if i == 0 {
-        return Vec::new();
-    }
-    let mut b = i.to_le_bytes().to_vec();
-    while b.len() > 1 {
-        let last = b[b.len() - 1];
-        let prev = b[b.len() - 2];
-        if (last == 0 && prev & 0x80 == 0) || (last == 0xff && prev & 0x80 != 0) {
-            b.pop();
-        } else {
-            break;
-        }
-    }
-    b
 }
 
 /// Protocol 0's UNICODE text: raw-unicode-escape, plus escapes for `\`, NUL, `\n`, `\r`, `\x1a`.

@@ -1,7 +1,7 @@
 //! Graph → lossless JSON.
 
 use super::tree::J;
-use super::{for_each_child, MAX_INLINE};
+use super::MAX_INLINE;
 use crate::value::{Construct, Date, Global, Graph, ObjId, Object, PyStr, Time, Value};
 use base64::Engine as _;
 use num_bigint::BigInt;
@@ -46,7 +46,7 @@ pub(crate) fn count_refs(g: &Graph) -> Vec<u8> {
     bump(g.root(), &mut refs, &mut stack);
     while let Some(id) = stack.pop() {
         if let Some(obj) = g.try_get(id) {
-            for_each_child(obj, |v| bump(v, &mut refs, &mut stack));
+            obj.for_each_value(|v| bump(v, &mut refs, &mut stack));
         }
     }
     refs

@@ -127,7 +127,7 @@ mod lossy;
 mod tree;
 
 use crate::error::{Error, Result};
-use crate::value::{Graph, Object, Value};
+use crate::value::Graph;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value as Json;
 use std::cell::RefCell;
@@ -379,50 +379,5 @@ impl Serialize for Entries<'_, '_> {
             }
         }
         seq.end()
-    }
-}
-
-/// Every value an object refers to, in the order the encoders write them.
-fn for_each_child(obj: &Object, mut f: impl FnMut(Value)) {
-    let mut all = |vs: &[Value]| vs.iter().for_each(|&v| f(v));
-    match obj {
-        Object::Str(_)
-        | Object::Bytes(_)
-        | Object::ByteArray(_)
-        | Object::Int(_)
-        | Object::Global(_)
-        | Object::Ext(_)
-        | Object::Buffer(_)
-        | Object::Complex(..)
-        | Object::Date(_)
-        | Object::TimeDelta(_)
-        | Object::Decimal(_)
-        | Object::Uuid(_) => {}
-        Object::List(items) | Object::Tuple(items) => all(items),
-        Object::Set(s) | Object::FrozenSet(s) => all(s.items()),
-        Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) => {
-            d.iter().for_each(|(k, v)| all(&[k, v]));
-        }
-        Object::DefaultDict(dd) => {
-            dd.dict.iter().for_each(|(k, v)| all(&[k, v]));
-            all(&[dd.factory]);
-        }
-        Object::Instance(inst) => {
-            all(&[inst.callable, inst.args]);
-            all(inst.kwargs.as_slice());
-            all(inst.state.as_slice());
-            all(&inst.list_items);
-            inst.dict_items.iter().for_each(|&(k, v)| all(&[k, v]));
-        }
-        Object::PersistentId(v) => all(&[*v]),
-        Object::Range(r) | Object::Slice(r) => all(&r[..]),
-        Object::Time(t) => all(t.tzinfo.as_slice()),
-        Object::DateTime(dt) => all(dt.time.tzinfo.as_slice()),
-        Object::TimeZone(tz) => all(&tz[..]),
-        Object::Fraction(nd) => all(&nd[..]),
-        Object::Deque(dq) => {
-            all(&dq.items);
-            all(&[dq.maxlen]);
-        }
     }
 }

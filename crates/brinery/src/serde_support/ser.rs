@@ -111,35 +111,15 @@ impl<S: Sink> Ser<S> {
 
     fn save_bool(&mut self, b: bool) -> Result<()> {
         self.out.boundary()?;
-        if self.proto() >= 2 {
-            self.out.op(if b { op::NEWTRUE } else { op::NEWFALSE });
-        } else {
-            self.out.write(if b { b"I01\n" } else { b"I00\n" });
-        }
+        self.out.bool(b);
         Ok(())
     }
 
     #[inline]
     fn save_i64(&mut self, i: i64) -> Result<()> {
         self.out.boundary()?;
-        if let Ok(small) = i32::try_from(i) {
-            if self.proto() >= 1 {
-                if (0..=0xff).contains(&small) {
-                    self.out.write(&[op::BININT1, small as u8]);
-                } else if (0..=0xffff).contains(&small) {
-                    let b = (small as u16).to_le_bytes();
-                    self.out.write(&[op::BININT2, b[0], b[1]]);
-                } else {
-                    let b = small.to_le_bytes();
-                    self.out.write(&[op::BININT, b[0], b[1], b[2], b[3]]);
-                }
-            } else {
-                self.out.write(format!("I{small}\n").as_bytes());
-            }
-            Ok(())
-        } else {
-            self.save_long_bytes(&i.to_le_bytes(), i)
-        }
+        self.out.int(i);
+        Ok(())
     }
 
     fn save_i128(&mut self, i: i128) -> Result<()> {
@@ -164,35 +144,14 @@ impl<S: Sink> Ser<S> {
         }
     }
 
-    /// An int past 32 bits: LONG1 with minimal two's-complement bytes (protocol 2+), else the
-    /// text LONG form. `le` holds the value's little-endian two's complement.
     fn save_long_bytes(&mut self, le: &[u8], n: impl std::fmt::Display) -> Result<()> {
-        if self.proto() >= 2 {
-            let mut len = le.len();
-            while len > 1 {
-                let (last, prev) = (le[len - 1], le[len - 2]);
-                if (last == 0 && prev & 0x80 == 0) || (last == 0xff && prev & 0x80 != 0) {
-                    len -= 1;
-                } else {
-                    break;
-                }
-            }
-            self.out.write(&[op::LONG1, len as u8]);
-            self.out.write(&le[..len]);
-        } else {
-            self.out.write(format!("L{n}L\n").as_bytes());
-        }
+        self.out.long_le(le, n);
         Ok(())
     }
 
     fn save_f64(&mut self, f: f64) -> Result<()> {
         self.out.boundary()?;
-        if self.proto() >= 1 {
-            let b = f.to_be_bytes();
-            self.out.write(&[op::BINFLOAT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-        } else {
-            self.out.write(format!("F{}\n", crate::float_repr(f)).as_bytes());
-        }
+        self.out.float(f);
         Ok(())
     }
 

@@ -202,7 +202,7 @@ pub struct Deque {
 
 impl Object {
     /// Call `f` with every value this object refers to directly (items, keys and values,
-    /// arguments, state …).
+    /// arguments, state …), in the order writers visit them.
     pub fn for_each_value(&self, mut f: impl FnMut(Value)) {
         match self {
             Object::List(v) | Object::Tuple(v) => v.iter().copied().for_each(f),
@@ -211,11 +211,11 @@ impl Object {
                 f(v)
             }),
             Object::DefaultDict(dd) => {
-                f(dd.factory);
                 dd.dict.iter().for_each(|(k, v)| {
                     f(k);
                     f(v)
-                })
+                });
+                f(dd.factory)
             }
             Object::Set(s) | Object::FrozenSet(s) => s.items().iter().copied().for_each(f),
             Object::Instance(i) => {
