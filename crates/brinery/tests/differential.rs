@@ -47,6 +47,11 @@ fn pythons() -> Vec<Python> {
     found
 }
 
+/// A line of the run's summary, written past the test harness's output capture.
+fn say(line: String) {
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes());
+}
+
 fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
 }
@@ -76,7 +81,10 @@ fn cpython_corpus_round_trips_through_brinery() {
     let pys = pythons();
     assert!(!pys.is_empty(), "no python3 found");
     let reference = pys[0].version.clone();
-    println!("interpreters: {}", pys.iter().map(|p| p.version.as_str()).collect::<Vec<_>>().join(", "));
+    // Straight to stderr, past the test harness's capture, so every run shows which ran.
+    let ran =
+        format!("differential: CPython {}\n", pys.iter().map(|p| p.version.as_str()).collect::<Vec<_>>().join(", "));
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), ran.as_bytes());
     let tmp = tempfile::tempdir().unwrap();
     let mut total_passed = 0;
     let mut failures = String::new();
@@ -147,29 +155,29 @@ fn cpython_corpus_round_trips_through_brinery() {
             }
         }
         let (p, f, s, report) = run_checker(py, &own_jobs, &dir, "own");
-        println!(
+        say(format!(
             "  {}: {files} files, {} jobs checked by {}: {p} passed, {f} failed, {s} not loadable by it",
             py.version,
             own_jobs.len(),
             py.version
-        );
+        ));
         total_passed += p;
         if f != 0 || s != 0 {
             failures.push_str(&report);
         }
         if !ref_jobs.is_empty() {
             let (p, f, s, report) = run_checker(&pys[0], &ref_jobs, &dir, "ref");
-            println!(
+            say(format!(
                 "  {}: {} jobs checked by {reference}: {p} passed, {f} failed, {s} not loadable by it",
                 py.version,
                 ref_jobs.len()
-            );
+            ));
             total_passed += p;
             if f != 0 {
                 failures.push_str(&report);
             }
         }
     }
-    println!("differential: {total_passed} checks passed");
+    say(format!("differential: {total_passed} checks passed"));
     assert!(failures.is_empty(), "differential failures:\n{failures}");
 }
