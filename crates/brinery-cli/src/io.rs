@@ -17,9 +17,12 @@
 //! No pickle or JSON document can start with any of these. Output can be compressed with
 //! `--compress`.
 
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use std::fs::File;
+use std::io::IsTerminal;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Compression for written output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -74,11 +77,38 @@ pub fn open_input(path: &Path) -> Result<Box<dyn Read>, String> {
     let raw: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(io::stdin().lock())
     } else {
-        Box::new(File::open(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        with_progress(file, path)
     };
     let mut input = BufReader::with_capacity(BUF_SIZE, raw);
     let head = peek(&mut input, MAGIC_LEN).map_err(|e| format!("{}: {e}", path.display()))?;
     decompress(input, detect(&head)).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Files at least this large show a progress bar while they are read (on a terminal).
+const PROGRESS_FROM: u64 = 64 << 20;
+
+/// Turn progress bars off (`--quiet`).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A large regular file read while stderr is a terminal shows a progress bar there, cleared
+/// when the read ends; anything else is read as it is.
+fn with_progress(file: File, path: &Path) -> Box<dyn Read> {
+    let size = file.metadata().map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
+    if QUIET.load(Ordering::Relaxed) || size < PROGRESS_FROM || !io::stderr().is_terminal() {
+        return Box::new(file);
+    }
+    let style = ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let bar = ProgressBar::new(size)
+        .with_style(style)
+        .with_message(path.display().to_string())
+        .with_finish(ProgressFinish::AndClear);
+    Box::new(bar.wrap_read(file))
 }
 
 /// Look at up to `n` bytes without consuming them. Usually the first fill of the buffer holds

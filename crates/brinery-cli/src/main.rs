@@ -17,6 +17,9 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "brinery", version, about, long_about = None)]
 struct Cli {
+    /// No progress bar on stderr (one appears when a large file is read on a terminal).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,6 +42,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    io::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Convert(args) => convert::run(args),
         Command::Show(args) => show::run(args),
