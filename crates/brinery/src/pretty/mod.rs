@@ -83,6 +83,7 @@
 mod compare;
 mod format;
 mod inst;
+mod printable;
 mod scalars;
 mod sethash;
 mod text;

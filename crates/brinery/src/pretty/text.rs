@@ -2,18 +2,13 @@
 //! splitting `pprint` uses to wrap long strings.
 
 use std::fmt::Write;
-use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-/// Python's `str.isprintable()` for one code point: everything but the Other and Separator
-/// categories, except the ASCII space.
+/// Python's `str.isprintable()` for one code point, by the Unicode tables of the reference
+/// CPython (see `printable.rs`), so escapes match its `repr` exactly.
 pub(super) fn printable(cp: u32) -> bool {
-    if cp == 0x20 {
-        return true;
-    }
-    match char::from_u32(cp) {
-        None => false, // a lone surrogate
-        Some(c) => !matches!(c.general_category_group(), GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator),
-    }
+    use super::printable::NOT_PRINTABLE;
+    let i = NOT_PRINTABLE.partition_point(|&(_, end)| end < cp);
+    NOT_PRINTABLE.get(i).is_none_or(|&(start, _)| start > cp)
 }
 
 /// The quote `repr` picks for a str or bytes: `"` only when the text has `'` and no `"`.
