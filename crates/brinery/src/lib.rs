@@ -17,7 +17,9 @@
 //!
 //! The pieces: [`opcodes`] (the opcode table as data), [`machine`] (one unpickling machine
 //! generic over a [`Builder`]), [`Graph`] (the value graph the default builder makes), and the
-//! pickler ([`dumps`], [`dump`]).
+//! pickler ([`dumps`], [`dump`]). On top of them: serde ([`to_vec`], [`from_slice`]; the
+//! mapping table and a serde-pickle migration guide are in [`serde_support`]), [`json`],
+//! [`pretty`], [`dis`], [`optimize`], [`policy`] and [`scan`].
 
 #![warn(missing_docs)]
 
@@ -37,7 +39,7 @@ pub mod policy;
 pub mod pretty;
 pub mod read;
 pub mod scan;
-mod serde_support;
+pub mod serde_support;
 mod text;
 mod value;
 
@@ -55,7 +57,6 @@ pub use value::{
     PyStr, Set, Time, TimeDelta, Value,
 };
 
-#[allow(unused_imports)]
 pub use serde_support::*;
 
 use read::{IoRead, Read, SliceRead};
