@@ -214,16 +214,23 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
 
     fn take<'s>(&'s mut self, n: u64) -> Result<Chunk<'de, 's>> {
         if n >= DIRECT_READ && n > self.buffered() as u64 {
-            // Large payload: move what is buffered, then read the rest straight in. The vector
-            // grows as bytes arrive, so a lying length costs no more than the real input.
+            // Large payload: move what is buffered, then read the rest straight in, reserving
+            // at most as much again as has already arrived (and at least 1 MiB) each step. A
+            // lying length costs no more than twice the real input, and a true one ends with
+            // the exact capacity, not a doubled one.
             let mut out = self.buf[self.pos..].to_vec();
             self.pos = self.buf.len();
-            let rest = n - out.len() as u64;
-            let got = io::Read::read_to_end(&mut io::Read::take(&mut self.inner, rest), &mut out)?;
-            self.base += got as u64;
-            if (got as u64) < rest {
-                self.eof = true;
-                return Err(ErrorKind::Truncated.into());
+            let mut rest = n - out.len() as u64;
+            while rest > 0 {
+                let step = rest.min((out.len() as u64).max(1 << 20));
+                out.reserve_exact(step as usize);
+                let got = io::Read::read_to_end(&mut io::Read::take(&mut self.inner, step), &mut out)? as u64;
+                self.base += got;
+                rest -= got;
+                if got < step {
+                    self.eof = true;
+                    return Err(ErrorKind::Truncated.into());
+                }
             }
             return Ok(Chunk::Owned(out));
         }
