@@ -497,8 +497,8 @@ fn markdown(cfg: &Config, r: &Results) -> String {
     } else {
         let _ = writeln!(
             md,
-            "> **Preliminary figures.** This run was made on a busy 2-core machine while other work was \
-             compiling (load average {} at the start, {} at the end). Medians of interleaved samples soften that, \
+            "> **Preliminary figures.** This run was made on a busy 2-core machine while other builds were \
+             running (load average {} at the start, {} at the end). Medians of interleaved samples soften that, \
              but single figures can be off by 10–30 %.{} **A final run will be done on a quiet machine** (with \
              `--final`, which drops this note).\n",
             r.load_before,
