@@ -334,12 +334,36 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
     /// Save items `pos..end` of a sequence. Items are written in place until one queues work of
     /// its own (a container); then the rest waits beneath that work.
     fn items(&mut self, seq: u32, pos: u32, end: u32) -> Result<()> {
-        for p in pos..end {
+        let mut p = pos;
+        while p < end {
+            if self.opts.persistent_id.is_none() {
+                // A run of scalars: written straight from the slice, no lookups per item.
+                let items = items_of(lookup(self.g, &self.scratch, seq));
+                while p < end {
+                    let item = items[p as usize];
+                    if let Value::Ref(_) = item {
+                        break;
+                    }
+                    self.e.boundary()?;
+                    match item {
+                        Value::None => self.e.op(op::NONE),
+                        Value::Bool(b) => self.e.bool(b),
+                        Value::Int(i) => self.e.int(i),
+                        Value::Float(f) => self.e.float(f),
+                        Value::Ref(_) => unreachable!("runs stop at references"),
+                    }
+                    p += 1;
+                }
+                if p == end {
+                    break;
+                }
+            }
             let item = self.seq_items(seq)[p as usize];
+            p += 1;
             let queued = self.tasks.len();
             self.save(item)?;
-            if self.tasks.len() > queued && p + 1 < end {
-                self.tasks.insert(queued, Task::Items { seq, pos: p + 1, end });
+            if self.tasks.len() > queued && p < end {
+                self.tasks.insert(queued, Task::Items { seq, pos: p, end });
                 break;
             }
         }
@@ -404,13 +428,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
     }
 
     fn seq_items(&self, seq: u32) -> &[Value] {
-        match self.obj(seq) {
-            Object::List(v) | Object::Tuple(v) => v,
-            Object::Deque(d) => &d.items,
-            Object::Set(s) | Object::FrozenSet(s) => s.items(),
-            Object::Instance(i) => &i.list_items,
-            _ => &[],
-        }
+        items_of(lookup(self.g, &self.scratch, seq))
     }
 
     fn seq_pairs(&self, seq: u32) -> &[(Value, Value)] {
@@ -1017,6 +1035,17 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
         let idx = self.e.memo_put();
         self.name_strs.insert(key, idx);
         Ok(())
+    }
+}
+
+/// The items a sequence-like object writes with APPEND(S)/ADDITEMS or as a tuple.
+fn items_of(obj: &Object) -> &[Value] {
+    match obj {
+        Object::List(v) | Object::Tuple(v) => v,
+        Object::Deque(d) => &d.items,
+        Object::Set(s) | Object::FrozenSet(s) => s.items(),
+        Object::Instance(i) => &i.list_items,
+        _ => &[],
     }
 }
 
