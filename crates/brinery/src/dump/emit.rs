@@ -272,3 +272,17 @@ impl<S: Sink> Out<S> {
         self.hold -= 1;
     }
 }
+
+/// Protocol 0's UNICODE text: raw-unicode-escape, plus escapes for `\`, NUL, `\n`, `\r`, `\x1a`.
+pub(crate) fn raw_unicode_escape(code_points: impl Iterator<Item = u32>, out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    for cp in code_points {
+        if cp >= 0x10000 {
+            let _ = write!(out, "\\U{cp:08x}");
+        } else if cp >= 256 || matches!(cp, 0x5c | 0 | 0x0a | 0x0d | 0x1a) {
+            let _ = write!(out, "\\u{cp:04x}");
+        } else {
+            out.push(cp as u8);
+        }
+    }
+}

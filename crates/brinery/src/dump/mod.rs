@@ -541,7 +541,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 if proto == 0 {
                     let mut line = Vec::with_capacity(s.as_bytes().len() + 2);
                     line.push(op::UNICODE);
-                    raw_unicode_escape(s, &mut line);
+                    emit::raw_unicode_escape(s.code_points(), &mut line);
                     line.push(b'\n');
                     self.e.write(&line);
                 } else {
@@ -1074,19 +1074,5 @@ impl NativeCx<'_> {
         let id = (self.g.objects.len() + self.scratch.len()) as u32;
         self.scratch.push(obj);
         Value::Ref(crate::ObjId(id))
-    }
-}
-
-/// Protocol 0's UNICODE text: raw-unicode-escape, plus escapes for `\`, NUL, `\n`, `\r`, `\x1a`.
-fn raw_unicode_escape(s: &crate::PyStr, out: &mut Vec<u8>) {
-    use std::io::Write as _;
-    for cp in s.code_points() {
-        if cp >= 0x10000 {
-            let _ = write!(out, "\\U{cp:08x}");
-        } else if cp >= 256 || matches!(cp, 0x5c | 0 | 0x0a | 0x0d | 0x1a) {
-            let _ = write!(out, "\\u{cp:04x}");
-        } else {
-            out.push(cp as u8);
-        }
     }
 }

@@ -240,7 +240,7 @@ impl<S: Sink> Ser<S> {
         if proto == 0 {
             let mut line = Vec::with_capacity(s.len() + 2);
             line.push(op::UNICODE);
-            raw_unicode_escape(s, &mut line);
+            crate::dump::emit::raw_unicode_escape(s.chars().map(u32::from), &mut line);
             line.push(b'\n');
             self.out.write(&line);
             return Ok(());
@@ -499,21 +499,6 @@ pub(crate) struct Tuple {
     len: usize,
     count: usize,
     marked: bool,
-}
-
-/// Protocol 0's UNICODE text: raw-unicode-escape, plus escapes for `\`, NUL, `\n`, `\r`, `\x1a`.
-fn raw_unicode_escape(s: &str, out: &mut Vec<u8>) {
-    use std::io::Write as _;
-    for c in s.chars() {
-        let cp = c as u32;
-        if cp >= 0x10000 {
-            let _ = write!(out, "\\U{cp:08x}");
-        } else if cp >= 256 || matches!(cp, 0x5c | 0 | 0x0a | 0x0d | 0x1a) {
-            let _ = write!(out, "\\u{cp:04x}");
-        } else {
-            out.push(cp as u8);
-        }
-    }
 }
 
 // ---- serde glue --------------------------------------------------------------------------
