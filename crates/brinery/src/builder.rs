@@ -6,6 +6,7 @@
 //! same machine.
 
 use crate::error::Result;
+use crate::machine::Scratch;
 use crate::read::Chunk;
 use num_bigint::BigInt;
 
@@ -88,4 +89,15 @@ pub trait Builder<'de> {
     fn next_buffer(&mut self) -> Result<Self::Value>;
     /// Make a buffer read-only.
     fn readonly_buffer(&mut self, buf: &Self::Value) -> Result<()>;
+
+    /// The machine's working memory for the next pickle: a fresh one unless the builder kept
+    /// the last one.
+    fn take_scratch(&mut self) -> Scratch<Self::Value> {
+        Scratch::default()
+    }
+    /// The machine is done with its working memory (emptied); a builder may keep it for the
+    /// next pickle.
+    fn keep_scratch(&mut self, scratch: Scratch<Self::Value>) {
+        drop(scratch)
+    }
 }

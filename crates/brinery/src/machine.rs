@@ -22,10 +22,6 @@ struct Memo<V> {
 }
 
 impl<V: Clone> Memo<V> {
-    fn new() -> Self {
-        Memo { dense: Vec::new(), sparse: HashMap::new(), count: 0 }
-    }
-
     fn get(&self, idx: u64) -> Option<&V> {
         match self.dense.get(idx as usize) {
             Some(slot) => slot.as_ref(),
@@ -57,32 +53,72 @@ impl<V: Clone> Memo<V> {
     }
 }
 
+/// The machine's working memory: stack, marks and memo. A builder that loads many pickles can
+/// keep it between them ([`Builder::take_scratch`], [`Builder::keep_scratch`]) so that each load
+/// reuses memory already grown instead of growing (and page-faulting) it again from nothing.
+#[derive(Debug)]
+pub struct Scratch<V> {
+    stack: Vec<V>,
+    marks: Vec<usize>,
+    memo: Vec<Option<V>>,
+}
+
+impl<V> Default for Scratch<V> {
+    fn default() -> Self {
+        Scratch { stack: Vec::new(), marks: Vec::new(), memo: Vec::new() }
+    }
+}
+
+impl<V> Scratch<V> {
+    /// Bytes of memory held.
+    pub fn capacity_bytes(&self) -> usize {
+        self.stack.capacity() * std::mem::size_of::<V>()
+            + self.marks.capacity() * std::mem::size_of::<usize>()
+            + self.memo.capacity() * std::mem::size_of::<Option<V>>()
+    }
+}
+
 /// Run one pickle from `r` through `b`. `Ok(None)` when the input is already at its end.
 pub fn run<'de, R, B>(r: &mut R, b: &mut B, opts: &LoadOptions) -> Result<Option<B::Value>>
 where
     R: Read<'de>,
     B: Builder<'de>,
 {
-    let mut m = Machine { b, stack: Vec::new(), marks: Vec::new(), memo: Memo::new(), proto: 0, opts, payload: 0 };
-    let start = r.offset();
-    let mut ops: u64 = 0;
-    loop {
-        let pos = r.offset();
-        let code = match r.byte()? {
-            Some(c) => c,
-            None if pos == start => return Ok(None),
-            None => return Err(Error::from(ErrorKind::Eof).at(pos, None)),
-        };
-        ops += 1;
-        if ops > opts.limits.opcodes {
-            return Err(
-                Error::from(ErrorKind::Limit { what: "opcode", limit: opts.limits.opcodes }).at(pos, Some(code))
-            );
-        }
-        match m.step(code, r) {
-            Ok(None) => {}
-            Ok(Some(v)) => return Ok(Some(v)),
-            Err(e) => return Err(e.at(pos, crate::opcodes::lookup(code).map(|o| o.code))),
+    let Scratch { stack, marks, memo } = b.take_scratch();
+    let memo = Memo { dense: memo, sparse: HashMap::new(), count: 0 };
+    let mut m = Machine { b, stack, marks, memo, proto: 0, opts, payload: 0 };
+    let result = m.drive(r);
+    let Machine { b, mut stack, mut marks, memo: Memo { dense: mut memo, .. }, .. } = m;
+    stack.clear();
+    marks.clear();
+    memo.clear();
+    b.keep_scratch(Scratch { stack, marks, memo });
+    result
+}
+
+impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
+    fn drive<R: Read<'de>>(&mut self, r: &mut R) -> Result<Option<B::Value>> {
+        let opts = self.opts;
+        let start = r.offset();
+        let mut ops: u64 = 0;
+        loop {
+            let pos = r.offset();
+            let code = match r.byte()? {
+                Some(c) => c,
+                None if pos == start => return Ok(None),
+                None => return Err(Error::from(ErrorKind::Eof).at(pos, None)),
+            };
+            ops += 1;
+            if ops > opts.limits.opcodes {
+                return Err(
+                    Error::from(ErrorKind::Limit { what: "opcode", limit: opts.limits.opcodes }).at(pos, Some(code))
+                );
+            }
+            match self.step(code, r) {
+                Ok(None) => {}
+                Ok(Some(v)) => return Ok(Some(v)),
+                Err(e) => return Err(e.at(pos, crate::opcodes::lookup(code).map(|o| o.code))),
+            }
         }
     }
 }
@@ -631,9 +667,9 @@ fn decode_utf8<'de, 's>(chunk: Chunk<'de, 's>) -> Result<Text<'de, 's>> {
 }
 
 fn surrogates<'de, 's>(s: crate::PyStr) -> Text<'de, 's> {
-    match s {
-        crate::PyStr::Utf8(s) => Text::Owned(s.into_string()),
-        crate::PyStr::Surrogates(b) => Text::Surrogates(b.into_vec()),
+    match s.into_string() {
+        Ok(s) => Text::Owned(s),
+        Err(b) => Text::Surrogates(b),
     }
 }
 

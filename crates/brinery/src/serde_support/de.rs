@@ -53,6 +53,12 @@ pub(crate) struct Core<'de> {
     views: HashMap<u32, V>,
 }
 
+impl Drop for Core<'_> {
+    fn drop(&mut self) {
+        super::spare::keep_tape(std::mem::take(&mut self.tape));
+    }
+}
+
 impl<'de> Core<'de> {
     pub(crate) fn new(tape: Tape<'de>, root: V, flags: Flags) -> Self {
         Core { tape, root, flags, depth: 0, on_path: Vec::new(), err_path: Vec::new(), views: HashMap::new() }

@@ -111,6 +111,7 @@ mod de;
 mod graph;
 mod natives;
 mod ser;
+mod spare;
 mod tape;
 
 pub use ser::{Compound, Serializer};

@@ -5,8 +5,10 @@
 //! Identity is kept the way the pickle says: a memoized object referenced twice is one node
 //! referenced twice, and the deserializer walks it once per reference.
 
+use super::spare;
 use crate::builder::{Builder, Text};
 use crate::error::{Error, Result};
+use crate::machine::Scratch;
 use crate::read::Chunk;
 use num_bigint::BigInt;
 use std::collections::VecDeque;
@@ -162,6 +164,30 @@ pub(crate) struct Tape<'de> {
 }
 
 impl<'de> Tape<'de> {
+    /// Bytes of memory held by the arenas.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node<'_>>()
+            + self.text.capacity()
+            + self.bin.capacity()
+            + self.items.capacity() * std::mem::size_of::<V>()
+            + self.pairs.capacity() * std::mem::size_of::<(V, V)>()
+    }
+
+    /// The same arenas, emptied, free of the input's lifetime (no reallocation: collecting an
+    /// empty vector's iterator into a same-sized type reuses its buffer).
+    pub(crate) fn emptied(self) -> Tape<'static> {
+        let Tape { mut nodes, mut text, mut bin, mut items, mut pairs } = self;
+        nodes.clear();
+        text.clear();
+        bin.clear();
+        items.clear();
+        pairs.clear();
+        // `filter` could not change the lifetime in the element type; this yields nothing.
+        #[allow(clippy::unnecessary_filter_map)]
+        let nodes = nodes.into_iter().filter_map(|_| None).collect();
+        Tape { nodes, text, bin, items, pairs }
+    }
+
     pub(crate) fn str_of(&self, t: Txt<'de>) -> &str {
         match t {
             Txt::Borrowed(s) => s,
@@ -272,11 +298,12 @@ fn is_latin1_name(name: &str) -> bool {
 pub(crate) struct TapeBuilder<'de> {
     pub(crate) tape: Tape<'de>,
     buffers: Option<VecDeque<Vec<u8>>>,
+    scratch: Scratch<V>,
 }
 
 impl<'de> TapeBuilder<'de> {
     pub(crate) fn new(buffers: Option<Vec<Vec<u8>>>) -> Self {
-        TapeBuilder { tape: Tape::default(), buffers: buffers.map(VecDeque::from) }
+        TapeBuilder { tape: spare::tape(), buffers: buffers.map(VecDeque::from), scratch: spare::scratch() }
     }
 
     /// Reserve room for the pickle in `input_len` bytes of memory: a guess from its size (no
@@ -291,7 +318,7 @@ impl<'de> TapeBuilder<'de> {
 
     /// Take the tape built so far, keeping the builder (and its buffers) for the next pickle.
     pub(crate) fn take(&mut self) -> Tape<'de> {
-        std::mem::take(&mut self.tape)
+        std::mem::replace(&mut self.tape, spare::tape())
     }
 
     fn target(&self, v: &V) -> Result<usize> {
@@ -360,6 +387,13 @@ impl<'de> TapeBuilder<'de> {
             _ => return Ok(None),
         };
         self.tape.push(node).map(Some)
+    }
+}
+
+impl Drop for TapeBuilder<'_> {
+    fn drop(&mut self) {
+        spare::keep_scratch(std::mem::take(&mut self.scratch));
+        spare::keep_tape(std::mem::take(&mut self.tape));
     }
 }
 
@@ -568,6 +602,14 @@ impl<'de> Builder<'de> for TapeBuilder<'de> {
             None => None,
         };
         self.tape.push(Node::Buffer(data, false))
+    }
+
+    fn take_scratch(&mut self) -> Scratch<V> {
+        std::mem::take(&mut self.scratch)
+    }
+
+    fn keep_scratch(&mut self, scratch: Scratch<V>) {
+        self.scratch = scratch;
     }
 
     fn readonly_buffer(&mut self, buf: &V) -> Result<()> {
