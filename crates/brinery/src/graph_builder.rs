@@ -176,10 +176,10 @@ impl<'de> Builder<'de> for GraphBuilder {
 
     fn str(&mut self, s: Text<'de, '_>) -> Result<Value> {
         let s = match s {
-            Text::Borrowed(s) => PyStr::Utf8(s.into()),
-            Text::Transient(s) => PyStr::Utf8(s.into()),
-            Text::Owned(s) => PyStr::Utf8(s.into_boxed_str()),
-            Text::Surrogates(b) => PyStr::Surrogates(b.into_boxed_slice()),
+            Text::Borrowed(s) => PyStr::from(s),
+            Text::Transient(s) => PyStr::from(s),
+            Text::Owned(s) => PyStr::from(s),
+            Text::Surrogates(b) => PyStr::from_utf8_surrogatepass(b).map_err(Error::invalid)?,
         };
         self.add(Object::Str(s))
     }
@@ -237,8 +237,7 @@ impl<'de> Builder<'de> for GraphBuilder {
             inst.dict_items.extend(pairs.chunks_exact(2).map(|kv| (kv[0], kv[1])));
             return Ok(());
         }
-        let pairs: Vec<(Value, Value)> = pairs.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect();
-        self.graph.dict_extend(*dict, &pairs)
+        self.graph.dict_extend_iter(*dict, pairs.chunks_exact(2).map(|kv| (kv[0], kv[1])))
     }
 
     fn empty_set(&mut self) -> Result<Value> {

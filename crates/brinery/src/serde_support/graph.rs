@@ -76,8 +76,8 @@ pub(crate) fn tape_to_graph(tape: &Tape<'_>, root: V) -> Result<Graph> {
     };
     for &id in &order {
         let obj = match &tape.nodes[id as usize] {
-            Node::Str(t) => Object::Str(PyStr::Utf8(tape.str_of(*t).into())),
-            Node::Surrogates(b) => Object::Str(PyStr::Surrogates(b.clone().into_boxed_slice())),
+            Node::Str(t) => Object::Str(PyStr::from(tape.str_of(*t))),
+            Node::Surrogates(b) => Object::Str(PyStr::from_slice(b).map_err(Error::invalid)?),
             Node::Bytes(b) => Object::Bytes(tape.bytes_of(*b).to_vec()),
             Node::ByteArray(b) => Object::ByteArray(tape.bytes_of(*b).to_vec()),
             Node::Big(n) => Object::Int(Box::new(n.clone())),
@@ -452,8 +452,10 @@ pub(crate) fn graph_to_tape(g: &Graph) -> Result<(Tape<'static>, V)> {
         let pairs = |d: &crate::Dict| Items::Own(d.iter().map(|(k, v)| (mv(k), mv(v))).collect());
         let seq = |items: &[Value]| Items::Own(items.iter().map(|&v| mv(v)).collect());
         let node = match obj {
-            Object::Str(PyStr::Utf8(s)) => text(&mut tape, s),
-            Object::Str(PyStr::Surrogates(b)) => Node::Surrogates(b.to_vec()),
+            Object::Str(s) => match s.as_str() {
+                Some(s) => text(&mut tape, s),
+                None => Node::Surrogates(s.as_bytes().to_vec()),
+            },
             Object::Bytes(b) => Node::Bytes(bin(&mut tape, b)),
             Object::ByteArray(b) => Node::ByteArray(bin(&mut tape, b)),
             Object::Int(n) => Node::Big((**n).clone()),

@@ -9,8 +9,11 @@ use num_traits::{FromPrimitive, ToPrimitive};
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
 
-/// Below this many keys, lookups scan the stored hashes instead of building a table.
+/// Up to this many items, set lookups scan the stored hashes instead of building a table.
 const SCAN_LIMIT: usize = 8;
+/// Up to this many entries a dict keeps no hashes at all and finds keys by comparing them: for
+/// the small dicts pickles are full of, cheaper than hashing every key and allocating a table.
+const DICT_SCAN_LIMIT: usize = 16;
 /// Equal frozensets nested deeper than this compare unequal rather than recurse further.
 const MAX_KEY_DEPTH: usize = 1000;
 
@@ -296,6 +299,21 @@ impl KeyIndex {
         }
     }
 
+    /// An index over these hashes, with room for `capacity` keys.
+    fn build(mut hashes: Vec<u64>, capacity: usize) -> Self {
+        hashes.reserve(capacity.saturating_sub(hashes.len()));
+        let mut index = KeyIndex { hashes, table: None };
+        let hashes = &index.hashes;
+        if hashes.len() > SCAN_LIMIT {
+            let mut t = HashTable::with_capacity(capacity);
+            for (i, &h) in hashes.iter().enumerate() {
+                t.insert_unique(h, i as u32, |&j| hashes[j as usize]);
+            }
+            index.table = Some(t);
+        }
+        index
+    }
+
     fn push(&mut self, hash: u64) {
         let pos = self.hashes.len() as u32;
         self.hashes.push(hash);
@@ -318,7 +336,7 @@ impl KeyIndex {
 
 /// A Python dict: insertion-ordered entries with unique keys.
 ///
-/// Up to eight entries it keeps no hashes and scans; past that it builds a hash index.
+/// Up to sixteen entries it keeps no hashes and scans; past that it builds a hash index.
 #[derive(Clone, Debug, Default)]
 pub struct Dict {
     entries: Vec<(Value, Value)>,
@@ -368,12 +386,13 @@ impl Dict {
                 self.entries.push((key, value));
                 match (&mut self.index, hash) {
                     (Some(index), Some(h)) => index.push(h),
-                    (None, _) if self.entries.len() > SCAN_LIMIT => {
-                        let mut index = KeyIndex::default();
+                    (None, _) if self.entries.len() > DICT_SCAN_LIMIT => {
+                        let capacity = self.entries.capacity().max(2 * self.entries.len());
+                        let mut hashes = Vec::with_capacity(capacity);
                         for &(k, _) in &self.entries {
-                            index.push(cx.hash(k)?);
+                            hashes.push(cx.hash(k)?);
                         }
-                        self.index = Some(Box::new(index));
+                        self.index = Some(Box::new(KeyIndex::build(hashes, capacity)));
                     }
                     _ => {}
                 }

@@ -19,6 +19,39 @@ mod size_tests {
     fn objects_stay_small() {
         assert_eq!(std::mem::size_of::<super::Value>(), 16);
         assert!(std::mem::size_of::<super::Object>() <= 32, "{}", std::mem::size_of::<super::Object>());
+        assert_eq!(std::mem::size_of::<super::PyStr>(), 24);
+    }
+}
+
+#[cfg(test)]
+mod dict_tests {
+    use super::{Graph, Object, Value};
+
+    /// Python equality across the switch from scanning to hashing: `n`, `float(n)` and an equal
+    /// str made twice are one key each, whichever size the dict has reached.
+    #[test]
+    fn equal_keys_stay_one_key_at_every_size() {
+        for n in [1usize, 8, 15, 16, 17, 18, 40] {
+            let mut g = Graph::new();
+            let d = g.dict();
+            for i in 0..n {
+                let s = g.str(&format!("k{i}"));
+                g.dict_insert(d, Value::Int(i as i64), Value::Int(1)).unwrap();
+                g.dict_insert(d, s, Value::Int(1)).unwrap();
+            }
+            for i in 0..n {
+                let s = g.str(&format!("k{i}"));
+                g.dict_insert(d, Value::Float(i as f64), Value::Int(2)).unwrap();
+                g.dict_insert(d, s, Value::Int(3)).unwrap();
+            }
+            let Some(Object::Dict(dict)) = g.object(d) else { panic!("a dict") };
+            assert_eq!(dict.len(), 2 * n, "size {n}");
+            for i in 0..n {
+                assert_eq!(dict.get(&g, Value::Int(i as i64)), Some(Value::Int(2)), "size {n}");
+                assert_eq!(dict.get_str(&g, &format!("k{i}")), Some(Value::Int(3)), "size {n}");
+            }
+            assert_eq!(dict.entries()[0].0, Value::Int(0), "the first key object stays");
+        }
     }
 }
 
@@ -462,6 +495,15 @@ impl Graph {
 
     /// [`Graph::dict_insert`] for several pairs, in order.
     pub fn dict_extend(&mut self, dict: Value, pairs: &[(Value, Value)]) -> crate::Result<()> {
+        self.dict_extend_iter(dict, pairs.iter().copied())
+    }
+
+    /// [`Graph::dict_extend`] from an iterator of pairs (SETITEMS: straight off the stack).
+    pub(crate) fn dict_extend_iter(
+        &mut self,
+        dict: Value,
+        pairs: impl ExactSizeIterator<Item = (Value, Value)>,
+    ) -> crate::Result<()> {
         let id = dict.id().ok_or_else(|| crate::Error::type_error("dict_insert needs a dict object"))?;
         let mut taken = match self.take_dict(id) {
             Some(d) => d,
@@ -474,7 +516,7 @@ impl Graph {
         };
         let cx = KeyCx::new(&self.objects);
         taken.reserve(pairs.len());
-        let result = pairs.iter().try_for_each(|&(k, v)| taken.insert(&cx, k, v));
+        let result = pairs.into_iter().try_for_each(|(k, v)| taken.insert(&cx, k, v));
         self.put_dict(id, taken);
         result
     }

@@ -1,11 +1,12 @@
 //! Python `str`: a sequence of code points that may include lone surrogates, stored as
 //! CPython's `surrogatepass` UTF-8 (what BINUNICODE carries), so round trips are lossless.
 
+use compact_str::CompactString;
 use std::fmt;
 
-/// A Python str. Valid Unicode is a Rust `str`; a str with lone surrogates keeps its
-/// surrogate-pass UTF-8 bytes. (Boxed slices, not `String`s: a str in the arena costs 24 bytes
-/// plus its text.)
+/// A Python str. Valid Unicode is kept as text (up to 24 bytes inline, with no allocation of
+/// its own); a str with lone surrogates keeps its surrogate-pass UTF-8 bytes. Either way it
+/// takes 24 bytes in the arena plus, for longer text, its heap bytes.
 ///
 /// ```
 /// use brinery::PyStr;
@@ -15,10 +16,13 @@ use std::fmt;
 /// assert_eq!(lone.as_str(), None);
 /// assert_eq!(lone.as_bytes(), b"a\xed\xa0\x80");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PyStr {
+#[derive(Clone)]
+pub struct PyStr(Repr);
+
+#[derive(Clone)]
+enum Repr {
     /// Valid Unicode.
-    Utf8(Box<str>),
+    Text(CompactString),
     /// Contains lone surrogates: surrogate-pass UTF-8 bytes.
     Surrogates(Box<[u8]>),
 }
@@ -27,11 +31,11 @@ impl PyStr {
     /// Decode surrogate-pass UTF-8, as CPython does for BINUNICODE payloads.
     pub fn from_utf8_surrogatepass(bytes: Vec<u8>) -> Result<PyStr, String> {
         match String::from_utf8(bytes) {
-            Ok(s) => Ok(PyStr::Utf8(s.into_boxed_str())),
+            Ok(s) => Ok(PyStr::from(s)),
             Err(e) => {
                 let bytes = e.into_bytes();
                 validate_surrogatepass(&bytes)?;
-                Ok(PyStr::Surrogates(bytes.into_boxed_slice()))
+                Ok(PyStr(Repr::Surrogates(bytes.into_boxed_slice())))
             }
         }
     }
@@ -39,10 +43,10 @@ impl PyStr {
     /// Like [`PyStr::from_utf8_surrogatepass`] for a borrowed slice.
     pub fn from_slice(bytes: &[u8]) -> Result<PyStr, String> {
         match std::str::from_utf8(bytes) {
-            Ok(s) => Ok(PyStr::Utf8(s.into())),
+            Ok(s) => Ok(PyStr::from(s)),
             Err(_) => {
                 validate_surrogatepass(bytes)?;
-                Ok(PyStr::Surrogates(bytes.into()))
+                Ok(PyStr(Repr::Surrogates(bytes.into())))
             }
         }
     }
@@ -54,24 +58,34 @@ impl PyStr {
             push_code_point(&mut out, cp)?;
         }
         Some(match String::from_utf8(out) {
-            Ok(s) => PyStr::Utf8(s.into_boxed_str()),
-            Err(e) => PyStr::Surrogates(e.into_bytes().into_boxed_slice()),
+            Ok(s) => PyStr::from(s),
+            Err(e) => PyStr(Repr::Surrogates(e.into_bytes().into_boxed_slice())),
         })
     }
 
     /// The text, if it has no lone surrogates.
+    #[inline]
     pub fn as_str(&self) -> Option<&str> {
-        match self {
-            PyStr::Utf8(s) => Some(s),
-            PyStr::Surrogates(_) => None,
+        match &self.0 {
+            Repr::Text(s) => Some(s),
+            Repr::Surrogates(_) => None,
         }
     }
 
     /// Surrogate-pass UTF-8 bytes (what BINUNICODE writes).
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        match self {
-            PyStr::Utf8(s) => s.as_bytes(),
-            PyStr::Surrogates(b) => b,
+        match &self.0 {
+            Repr::Text(s) => s.as_bytes(),
+            Repr::Surrogates(b) => b,
+        }
+    }
+
+    /// The text as a `String`, or the surrogate-pass UTF-8 bytes when it has lone surrogates.
+    pub fn into_string(self) -> Result<String, Vec<u8>> {
+        match self.0 {
+            Repr::Text(s) => Ok(s.into_string()),
+            Repr::Surrogates(b) => Err(b.into_vec()),
         }
     }
 
@@ -82,9 +96,9 @@ impl PyStr {
 
     /// Number of code points (Python's `len`).
     pub fn len(&self) -> usize {
-        match self {
-            PyStr::Utf8(s) => s.chars().count(),
-            PyStr::Surrogates(_) => self.code_points().count(),
+        match &self.0 {
+            Repr::Text(s) => s.chars().count(),
+            Repr::Surrogates(_) => self.code_points().count(),
         }
     }
 
@@ -95,30 +109,61 @@ impl PyStr {
 
     /// Lossy text: lone surrogates become U+FFFD.
     pub fn to_string_lossy(&self) -> std::borrow::Cow<'_, str> {
-        match self {
-            PyStr::Utf8(s) => std::borrow::Cow::Borrowed(s),
-            PyStr::Surrogates(b) => String::from_utf8_lossy(b),
+        match &self.0 {
+            Repr::Text(s) => std::borrow::Cow::Borrowed(s),
+            Repr::Surrogates(b) => String::from_utf8_lossy(b),
         }
     }
 }
 
+// Equality, order and hash go by the surrogate-pass bytes: text and surrogate forms never share
+// bytes, and byte order is code point order.
+impl PartialEq for PyStr {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for PyStr {}
+
+impl PartialOrd for PyStr {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PyStr {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::hash::Hash for PyStr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
 impl From<&str> for PyStr {
+    #[inline]
     fn from(s: &str) -> Self {
-        PyStr::Utf8(s.into())
+        PyStr(Repr::Text(CompactString::new(s)))
     }
 }
 
 impl From<String> for PyStr {
+    #[inline]
     fn from(s: String) -> Self {
-        PyStr::Utf8(s.into_boxed_str())
+        PyStr(Repr::Text(CompactString::from(s)))
     }
 }
 
 impl fmt::Debug for PyStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PyStr::Utf8(s) => fmt::Debug::fmt(s, f),
-            PyStr::Surrogates(_) => {
+        match &self.0 {
+            Repr::Text(s) => fmt::Debug::fmt(s.as_str(), f),
+            Repr::Surrogates(_) => {
                 f.write_str("\"")?;
                 for cp in self.code_points() {
                     match char::from_u32(cp) {
