@@ -3,12 +3,14 @@
 
 use crate::builder::{Builder, Text};
 use crate::error::{Error, ErrorKind, Result};
+use crate::machine::{Scratch, SCRATCH_KEEP_BYTES};
 use crate::natives;
 use crate::options::LoadOptions;
 use crate::policy::{Mode, PersistentIds, Policy};
 use crate::read::Chunk;
 use crate::value::{Buffer, Construct, Global, Graph, Instance, KeyCx, ObjId, Object, PyStr, Set, Value};
 use num_bigint::BigInt;
+use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 
 /// Builds a [`Graph`].
@@ -148,8 +150,23 @@ fn scalar_name(v: Value) -> &'static str {
     }
 }
 
+thread_local! {
+    /// The machine's working memory, kept between loads on this thread.
+    static SCRATCH: Cell<Scratch<Value>> = Cell::new(Scratch::default());
+}
+
 impl<'de> Builder<'de> for GraphBuilder {
     type Value = Value;
+
+    fn take_scratch(&mut self) -> Scratch<Value> {
+        SCRATCH.try_with(Cell::take).unwrap_or_default()
+    }
+
+    fn keep_scratch(&mut self, scratch: Scratch<Value>) {
+        if scratch.capacity_bytes() <= SCRATCH_KEEP_BYTES {
+            let _ = SCRATCH.try_with(|c| c.set(scratch));
+        }
+    }
 
     fn none(&mut self) -> Value {
         Value::None

@@ -53,6 +53,9 @@ impl<V: Clone> Memo<V> {
     }
 }
 
+/// The most scratch memory a builder keeps per thread between loads; more is freed as usual.
+pub(crate) const SCRATCH_KEEP_BYTES: usize = 64 << 20;
+
 /// The machine's working memory: stack, marks and memo. A builder that loads many pickles can
 /// keep it between them ([`Builder::take_scratch`], [`Builder::keep_scratch`]) so that each load
 /// reuses memory already grown instead of growing (and page-faulting) it again from nothing.

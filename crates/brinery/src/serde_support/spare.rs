@@ -1,13 +1,12 @@
 //! Memory kept between loads on one thread: the tape's arenas and the machine's scratch, emptied,
 //! so a program that reads many pickles reuses them instead of growing (and page-faulting) them
-//! from nothing on every call. At most [`KEEP_BYTES`] are kept per thread.
+//! from nothing on every call. At most 64 MiB of each are kept per thread.
 
 use super::tape::{Tape, V};
 use crate::machine::Scratch;
 use std::cell::Cell;
 
-/// The most memory kept per thread; larger arenas are freed as usual.
-pub(crate) const KEEP_BYTES: usize = 64 << 20;
+use crate::machine::SCRATCH_KEEP_BYTES as KEEP_BYTES;
 
 thread_local! {
     static TAPE: Cell<Tape<'static>> = Cell::new(Tape::default());
