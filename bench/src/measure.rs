@@ -1,6 +1,7 @@
 //! Interleaved, adaptive timing: every implementation of one measurement takes its samples in
 //! turn (A B C, B C A, C A B, …), so a burst of load on the machine lands on all of them, and
-//! the figure kept is the median of the per-call times of the samples.
+//! the figure kept is the median of the per-call times of the samples. Each sample follows one
+//! untimed call of its own implementation, so allocator state left by another one is not timed.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -161,6 +162,13 @@ pub fn interleaved(runners: &mut [&mut dyn Runner], plan: &Plan) -> Vec<Outcome>
                 continue;
             }
             pending = true;
+            // One untimed call first: each sample then runs in its own implementation's steady
+            // state, not in the heap (free lists, trimmed pages) the previous one left behind.
+            if let Err(e) = runners[i].batch(1, plan.clock) {
+                states[i] = Err(e);
+                continue;
+            }
+            let Ok(st) = &mut states[i] else { continue };
             match runners[i].batch(st.batch, plan.clock) {
                 Ok(t) => st.samples.push(t),
                 Err(e) => states[i] = Err(e),

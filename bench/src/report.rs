@@ -769,7 +769,11 @@ fn markdown(cfg: &Config, r: &Results) -> String {
         "- Workloads: `python3 ../shared/bench/workloads.py DIR{}` (pyperformance's bm_pickle data and throughput \
          cases, protocol 5), written fresh by each run.\n\
          - In process, the three implementations take turns sample by sample (A B C, B C A, …) so a burst of load \
-         on the machine hits all of them. Each first warms up and sizes a batch so one sample takes ≥ {} ms; \
+         on the machine hits all of them. Each first warms up and sizes a batch so one sample takes ≥ {} ms, \
+         and every sample follows one untimed call of the same implementation: otherwise a sample would also \
+         time the heap the previous contender left (glibc consolidating the free lists of a million freed \
+         strings), which swung single figures by 3× between runs. Cold, fresh-process costs are in the whole \
+         process section. \
          samples are taken until they add up to ≥ {} s and there are ≥ {} of them (at most {}; calls so slow that \
          {} samples would take over {} s get {}). The figure is the median per-call time.\n\
          - CPython runs in one `python3` process started by the harness, timing `pickle.loads` / `pickle.dumps` in \
