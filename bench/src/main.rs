@@ -15,6 +15,7 @@ mod process;
 mod python;
 mod records;
 mod report;
+mod serve;
 mod svg;
 
 use measure::{interleaved, Clock, Local, Outcome, Plan, Runner};
@@ -56,7 +57,7 @@ impl Op {
         }
     }
 
-    fn parse(s: &str) -> Option<Op> {
+    pub fn parse(s: &str) -> Option<Op> {
         Op::ALL.into_iter().find(|o| o.py_name() == s || o.label() == s)
     }
 }
@@ -138,6 +139,7 @@ fn main() -> ExitCode {
         Some("sp-convert") => sp_convert(&args[1..]),
         Some("copy") => plain_copy(&args[1..]),
         Some("profile") => profile(&args[1..]),
+        Some("serve") => serve::serve(&args[1..]),
         Some("-h" | "--help") => {
             println!("{}", USAGE);
             Ok(())
@@ -158,6 +160,7 @@ const USAGE: &str = "usage: brinery-bench [--big] [--quick] [--final] [--only NA
                      [--out FILE] [--results DIR] [--workdir DIR] [--workloads-script PATH]
        brinery-bench sp-convert IN OUT     serde-pickle: value_from_slice + value_to_writer
        brinery-bench copy IN OUT           plain read + write of the whole file
+       brinery-bench serve brinery|serde-pickle   timing server (stdin/stdout), as the CPython one
        brinery-bench profile IN OP SECS    loop one op for SECS seconds: decode, encode, roundtrip,
                                            sp-decode, sp-encode, sp-roundtrip (serde-pickle Value),
                                            serde-encode, serde-decode, sp-serde-encode, sp-serde-decode
@@ -341,21 +344,25 @@ fn harness(mut cfg: Config) -> Result<(), String> {
     }
 
     // In process.
-    let mut py = python::Python::start(&cfg.python)?;
-    println!("CPython {}; plan: {plan:?}", py.version);
+    let mut sv = Servers {
+        brinery: python::Python::start_rust("brinery")?,
+        serde_pickle: python::Python::start_rust("serde-pickle")?,
+        cpython: python::Python::start(&cfg.python)?,
+    };
+    println!("CPython {}; plan: {plan:?}", sv.cpython.version);
     let mut workloads = Vec::new();
     for name in &selected {
         let path = wdir.join(format!("{name}.pkl"));
-        workloads.push(in_process(name, &path, &mut py, &plan)?);
+        workloads.push(in_process(name, &path, &mut sv, &plan)?);
     }
-    let python_version = py.version.clone();
-    drop(py);
+    let python_version = sv.cpython.version.clone();
+    drop(sv);
 
     // serde.
     let serde = if cfg.only.is_empty() || cfg.only.iter().any(|n| n == "serde") {
         println!("serde round trip, {} records", records::COUNT);
-        let cpy = std::fs::read(wdir.join("records_100k.pkl")).ok();
-        let r = records::run(&plan, cpy.as_deref());
+        let cpy = wdir.join("records_100k.pkl");
+        let r = records::run(&plan, cpy.exists().then_some(cpy.as_path()), &cfg.workdir);
         for row in &r.rows {
             println!(
                 "  {:<12} brinery {:>10}  serde-pickle {:>10}  {}",
@@ -439,63 +446,38 @@ fn err_string<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-fn in_process(name: &str, path: &Path, py: &mut python::Python, plan: &Plan) -> Result<WorkloadResult, String> {
-    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let size = data.len() as u64;
-    let graph = brinery::loads(&data).map_err(err_string);
-    let brinery_identical = graph.as_ref().ok().and_then(|g| brinery::dumps(g, 5).ok()).map(|b| b == data);
-    let spv = serde_pickle::value_from_slice(&data, serde_pickle::DeOptions::new()).map_err(err_string);
-    let py_loaded = py.load(path);
+/// The three timing servers: brinery, serde-pickle and CPython, each a process of its own.
+struct Servers {
+    brinery: python::Python,
+    serde_pickle: python::Python,
+    cpython: python::Python,
+}
+
+/// A server's runner for `op`, or a runner that reports why the workload did not load there.
+fn runner_or<'a>(server: &'a mut python::Python, loaded: &Result<bool, String>, op: Op) -> Box<dyn Runner + 'a> {
+    match loaded {
+        Ok(_) => Box::new(server.runner(op)),
+        Err(e) => {
+            let e = e.clone();
+            Box::new(Local(move || -> Result<(), String> { Err(e.clone()) }))
+        }
+    }
+}
+
+fn in_process(name: &str, path: &Path, sv: &mut Servers, plan: &Plan) -> Result<WorkloadResult, String> {
+    let size = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+    let b_loaded = sv.brinery.load(path);
+    let s_loaded = sv.serde_pickle.load(path);
+    let py_loaded = sv.cpython.load(path);
+    let brinery_identical = b_loaded.as_ref().ok().copied();
     let cpython_identical = py_loaded.as_ref().ok().copied();
     println!("{name} ({})", report::fmt_size(size));
     let mut ops = Vec::new();
     for op in Op::ALL {
-        let mut b = Local(|| -> Result<(), String> {
-            match op {
-                Op::Decode => drop(black_box(brinery::loads(black_box(&data)).map_err(err_string)?)),
-                Op::Encode => {
-                    let g = graph.as_ref().map_err(Clone::clone)?;
-                    drop(black_box(brinery::dumps(black_box(g), 5).map_err(err_string)?));
-                }
-                Op::RoundTrip => {
-                    let g = brinery::loads(black_box(&data)).map_err(err_string)?;
-                    drop(black_box(brinery::dumps(&g, 5).map_err(err_string)?));
-                }
-            }
-            Ok(())
-        });
-        let mut s = Local(|| -> Result<(), String> {
-            let opts = serde_pickle::DeOptions::new;
-            match op {
-                Op::Decode => {
-                    drop(black_box(serde_pickle::value_from_slice(black_box(&data), opts()).map_err(err_string)?))
-                }
-                Op::Encode => {
-                    let v = spv.as_ref().map_err(Clone::clone)?;
-                    drop(black_box(
-                        serde_pickle::value_to_vec(black_box(v), serde_pickle::SerOptions::new())
-                            .map_err(err_string)?,
-                    ));
-                }
-                Op::RoundTrip => {
-                    let v = serde_pickle::value_from_slice(black_box(&data), opts()).map_err(err_string)?;
-                    drop(black_box(
-                        serde_pickle::value_to_vec(&v, serde_pickle::SerOptions::new()).map_err(err_string)?,
-                    ));
-                }
-            }
-            Ok(())
-        });
-        let py_err = py_loaded.as_ref().err().cloned();
-        let mut p_failed = Local(|| -> Result<(), String> { Err(py_err.clone().unwrap_or_default()) });
-        let mut p_run;
-        let p: &mut dyn Runner = if py_loaded.is_ok() {
-            p_run = py.runner(op);
-            &mut p_run
-        } else {
-            &mut p_failed
-        };
-        let mut out = interleaved(&mut [&mut b, &mut s, p], plan).into_iter();
+        let mut b = runner_or(&mut sv.brinery, &b_loaded, op);
+        let mut s = runner_or(&mut sv.serde_pickle, &s_loaded, op);
+        let mut p = runner_or(&mut sv.cpython, &py_loaded, op);
+        let mut out = interleaved(&mut [&mut *b, &mut *s, &mut *p], plan).into_iter();
         let row =
             OpRow { op, brinery: out.next().unwrap(), serde_pickle: out.next().unwrap(), cpython: out.next().unwrap() };
         println!(
@@ -509,7 +491,9 @@ fn in_process(name: &str, path: &Path, py: &mut python::Python, plan: &Plan) -> 
         );
         ops.push(row);
     }
-    py.free()?;
+    sv.brinery.free()?;
+    sv.serde_pickle.free()?;
+    sv.cpython.free()?;
     Ok(WorkloadResult { name: name.to_string(), size, ops, brinery_identical, cpython_identical })
 }
 

@@ -16,6 +16,13 @@ import gc, pickle, sys, time
 data = obj = None
 
 def run(op, n, clock):
+    global obj
+    # Only the value the op needs is alive while it is timed (as in the Rust servers).
+    if op == 'encode':
+        if obj is None:
+            obj = pickle.loads(data)
+    else:
+        obj = None
     pc = time.thread_time if clock == 'cpu' else time.perf_counter
     loads, dumps, d, o, r = pickle.loads, pickle.dumps, data, obj, range(n)
     if op == 'decode':
@@ -47,6 +54,7 @@ for line in sys.stdin:
                 data = f.read()
             obj = pickle.loads(data)
             reply = 'ok %d' % (pickle.dumps(obj, 5) == data)
+            obj = None
         elif cmd == 'free':
             data = obj = None
             gc.collect()
@@ -69,36 +77,49 @@ pub struct Python {
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
     pub version: String,
+    name: &'static str,
 }
 
 impl Python {
     pub fn start(python: &str) -> Result<Python, String> {
-        let mut child = Command::new(python)
-            .arg("-c")
-            .arg(SERVER)
+        let mut cmd = Command::new(python);
+        cmd.arg("-c").arg(SERVER);
+        Python::spawn(cmd, "python")
+    }
+
+    /// The Rust twin (`brinery-bench serve brinery|serde-pickle`), same protocol.
+    pub fn start_rust(which: &'static str) -> Result<Python, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this executable: {e}"))?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("serve").arg(which);
+        Python::spawn(cmd, which)
+    }
+
+    fn spawn(mut cmd: Command, name: &'static str) -> Result<Python, String> {
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot start {python}: {e}"))?;
+            .map_err(|e| format!("cannot start the {name} server: {e}"))?;
         let stdin = child.stdin.take().expect("piped");
         let stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let mut py = Python { child, stdin: Some(stdin), stdout, version: String::new() };
+        let mut py = Python { child, stdin: Some(stdin), stdout, version: String::new(), name };
         py.version = py.call("version")?;
         Ok(py)
     }
 
-    fn call(&mut self, line: &str) -> Result<String, String> {
+    pub fn call(&mut self, line: &str) -> Result<String, String> {
         let stdin = self.stdin.as_mut().expect("open until drop");
-        writeln!(stdin, "{line}").and_then(|_| stdin.flush()).map_err(|e| format!("python: {e}"))?;
+        writeln!(stdin, "{line}").and_then(|_| stdin.flush()).map_err(|e| format!("{}: {e}", self.name))?;
         let mut answer = String::new();
-        self.stdout.read_line(&mut answer).map_err(|e| format!("python: {e}"))?;
+        self.stdout.read_line(&mut answer).map_err(|e| format!("{}: {e}", self.name))?;
         let answer = answer.trim_end();
         if let Some(rest) = answer.strip_prefix("ok") {
             Ok(rest.trim_start().to_string())
         } else if let Some(msg) = answer.strip_prefix("err ") {
             Err(msg.to_string())
         } else {
-            Err(format!("python: unexpected answer {answer:?} (did it exit?)"))
+            Err(format!("{}: unexpected answer {answer:?} (did it exit?)", self.name))
         }
     }
 
@@ -111,8 +132,13 @@ impl Python {
         self.call("free").map(drop)
     }
 
-    pub fn runner(&mut self, op: Op) -> PyRunner<'_> {
-        PyRunner { py: self, op }
+    pub fn runner(&mut self, op: Op) -> CmdRunner<'_> {
+        self.command_runner(format!("run {}", op.py_name()))
+    }
+
+    /// Times `{prefix} N CLOCK` commands.
+    pub fn command_runner(&mut self, prefix: String) -> CmdRunner<'_> {
+        CmdRunner { py: self, prefix }
     }
 }
 
@@ -124,14 +150,14 @@ impl Drop for Python {
     }
 }
 
-pub struct PyRunner<'a> {
+pub struct CmdRunner<'a> {
     py: &'a mut Python,
-    op: Op,
+    prefix: String,
 }
 
-impl Runner for PyRunner<'_> {
+impl Runner for CmdRunner<'_> {
     fn batch(&mut self, n: u64, clock: Clock) -> Result<f64, String> {
-        let answer = self.py.call(&format!("run {} {n} {}", self.op.py_name(), clock.name()))?;
-        answer.parse().map_err(|e| format!("python: bad time {answer:?}: {e}"))
+        let answer = self.py.call(&format!("{} {n} {}", self.prefix, clock.name()))?;
+        answer.parse().map_err(|e| format!("{}: bad time {answer:?}: {e}", self.py.name))
     }
 }

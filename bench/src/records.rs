@@ -1,9 +1,11 @@
 //! The serde round trip: 100 000 `#[derive(Serialize, Deserialize)]` records, the Rust twin of
 //! the records_100k workload, through brinery's serde API and through serde-pickle.
 
-use crate::measure::{interleaved, Local, Outcome, Plan};
+use crate::measure::{interleaved, Local, Outcome, Plan, Runner};
+use crate::python::Python;
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
+use std::path::Path;
 
 pub const COUNT: usize = 100_000;
 
@@ -75,8 +77,9 @@ mod api {
     }
 }
 
-/// `cpython`: the bytes of records_100k.pkl (CPython's pickle of the same data), if written.
-pub fn run(plan: &Plan, cpython: Option<&[u8]>) -> SerdeResult {
+/// `cpython`: records_100k.pkl (CPython's pickle of the same data), if written. The write-ups
+/// are checked here; the timing runs in the two servers (`serve.rs`), one process each.
+pub fn run(plan: &Plan, cpython: Option<&Path>, workdir: &Path) -> SerdeResult {
     let recs = records(COUNT);
     let sp_bytes = serde_pickle::to_vec(&recs, sp_ser()).expect("serde-pickle writes the records");
     let b_bytes = api::to_vec(&recs);
@@ -90,89 +93,100 @@ pub fn run(plan: &Plan, cpython: Option<&[u8]>) -> SerdeResult {
             Err("brinery's round trip gives different records".to_string())
         }
     });
-    let same_as_cpython = match (&b_bytes, cpython) {
-        (Ok(b), Some(c)) => Some(b.as_slice() == c),
+    let cpython_bytes = cpython.and_then(|p| std::fs::read(p).ok());
+    let same_as_cpython = match (&b_bytes, &cpython_bytes) {
+        (Ok(b), Some(c)) => Some(b == c),
         _ => None,
     };
-    let gate = |r: Result<(), String>| move || r.clone();
+    // Decode input, the same for both: CPython's pickle when there is one.
+    let (input, what) = match cpython {
+        Some(c) if cpython_bytes.is_some() => {
+            (c.to_path_buf(), "`from_slice::<Vec<Record>>` of CPython's records_100k.pkl (protocol 5)")
+        }
+        _ => {
+            let p = workdir.join("records-serde-pickle.pkl");
+            let _ = std::fs::write(&p, &sp_bytes);
+            (p, "`from_slice::<Vec<Record>>` of serde-pickle's protocol 3 pickle")
+        }
+    };
+    let brinery_size = b_bytes.as_ref().ok().map(Vec::len);
+    let serde_pickle_size = sp_bytes.len();
+    drop((recs, sp_back, sp_bytes, b_bytes, cpython_bytes));
+
+    let start = |which| {
+        Python::start_rust(which).and_then(|mut s| s.call(&format!("records-input {}", input.display())).map(|_| s))
+    };
+    let (mut bs, mut ss) = (start("brinery"), start("serde-pickle"));
     let mut rows = Vec::new();
-
-    // Encode.
-    {
-        let ok = gate(b_check.clone());
-        let mut b = Local(|| {
-            ok()?;
-            drop(black_box(api::to_vec(black_box(&recs))?));
-            Ok(())
-        });
-        let mut s = Local(|| {
-            let v = serde_pickle::to_vec(black_box(&recs), sp_ser()).map_err(|e| e.to_string())?;
-            drop(black_box(v));
-            Ok(())
-        });
-        let out = interleaved(&mut [&mut b, &mut s], plan);
-        let mut it = out.into_iter();
-        rows.push(SerdeRow {
-            label: "encode",
-            what: "`to_vec(&records)` (brinery: protocol 5, serde-pickle: protocol 3)",
-            brinery: it.next().unwrap(),
-            serde_pickle: it.next().unwrap(),
-        });
-    }
-
-    // Decode: the same input for both, CPython's pickle when there is one.
-    {
-        let (input, what): (&[u8], &str) = match cpython {
-            Some(c) => (c, "`from_slice::<Vec<Record>>` of CPython's records_100k.pkl (protocol 5)"),
-            None => (&sp_bytes, "`from_slice::<Vec<Record>>` of serde-pickle's protocol 3 pickle"),
+    for (label, op, what) in [
+        ("encode", "encode", "`to_vec(&records)` (brinery: protocol 5, serde-pickle: protocol 3)"),
+        ("decode", "decode", what),
+        ("round trip", "roundtrip", "`to_vec` then `from_slice` of its own output"),
+    ] {
+        let gate = b_check.clone();
+        let mut b: Box<dyn Runner> = match (&mut bs, gate) {
+            (Ok(s), Ok(())) => Box::new(s.command_runner(format!("records {op}"))),
+            (Err(e), _) => {
+                let e = e.clone();
+                Box::new(Local(move || -> Result<(), String> { Err(e.clone()) }))
+            }
+            (_, Err(e)) => Box::new(Local(move || -> Result<(), String> { Err(e.clone()) })),
         };
-        let ok = gate(b_check.clone());
-        let mut b = Local(|| {
-            ok()?;
-            drop(black_box(api::from_slice(black_box(input))?));
-            Ok(())
-        });
-        let mut s = Local(|| {
-            let v: Vec<Record> = serde_pickle::from_slice(black_box(input), sp_de()).map_err(|e| e.to_string())?;
-            drop(black_box(v));
-            Ok(())
-        });
-        let out = interleaved(&mut [&mut b, &mut s], plan);
+        let mut s: Box<dyn Runner> = match &mut ss {
+            Ok(s) => Box::new(s.command_runner(format!("records {op}"))),
+            Err(e) => {
+                let e = e.clone();
+                Box::new(Local(move || -> Result<(), String> { Err(e.clone()) }))
+            }
+        };
+        let out = interleaved(&mut [&mut *b, &mut *s], plan);
         let mut it = out.into_iter();
-        rows.push(SerdeRow { label: "decode", what, brinery: it.next().unwrap(), serde_pickle: it.next().unwrap() });
+        rows.push(SerdeRow { label, what, brinery: it.next().unwrap(), serde_pickle: it.next().unwrap() });
     }
+    SerdeResult { rows, same_as_cpython, brinery_size, serde_pickle_size }
+}
 
-    // Round trip: each writes, then reads its own pickle.
-    {
-        let ok = gate(b_check.clone());
-        let mut b = Local(|| {
-            ok()?;
-            let bytes = api::to_vec(black_box(&recs))?;
-            drop(black_box(api::from_slice(&bytes)?));
-            Ok(())
-        });
-        let mut s = Local(|| {
-            let bytes = serde_pickle::to_vec(black_box(&recs), sp_ser()).map_err(|e| e.to_string())?;
-            let v: Vec<Record> = serde_pickle::from_slice(&bytes, sp_de()).map_err(|e| e.to_string())?;
-            drop(black_box(v));
-            Ok(())
-        });
-        let out = interleaved(&mut [&mut b, &mut s], plan);
-        let mut it = out.into_iter();
-        rows.push(SerdeRow {
-            label: "round trip",
-            what: "`to_vec` then `from_slice` of its own output",
-            brinery: it.next().unwrap(),
-            serde_pickle: it.next().unwrap(),
-        });
+/// One serde op on the records in this process (the servers' side): `encode` keeps the records
+/// alive, `decode` drops them first (it reads `input`), `roundtrip` writes then reads its own.
+pub fn serve_op(
+    serde_pickle: bool,
+    op: &str,
+    n: u64,
+    recs: &mut Option<Vec<Record>>,
+    input: &[u8],
+) -> Result<(), String> {
+    if op == "decode" {
+        *recs = None;
+    } else if recs.is_none() {
+        *recs = Some(records(COUNT));
     }
-
-    SerdeResult {
-        rows,
-        same_as_cpython,
-        brinery_size: b_bytes.ok().map(|b| b.len()),
-        serde_pickle_size: sp_bytes.len(),
+    let sp_err = |e: serde_pickle::Error| e.to_string();
+    for _ in 0..n {
+        match (serde_pickle, op) {
+            (false, "encode") => drop(black_box(api::to_vec(black_box(recs.as_deref().unwrap_or(&[])))?)),
+            (false, "decode") => drop(black_box(api::from_slice(black_box(input))?)),
+            (false, "roundtrip") => {
+                let bytes = api::to_vec(black_box(recs.as_deref().unwrap_or(&[])))?;
+                drop(black_box(api::from_slice(&bytes)?));
+            }
+            (true, "encode") => {
+                let recs: &[Record] = recs.as_deref().unwrap_or(&[]);
+                drop(black_box(serde_pickle::to_vec(black_box(&recs), sp_ser()).map_err(sp_err)?))
+            }
+            (true, "decode") => {
+                let v: Vec<Record> = serde_pickle::from_slice(black_box(input), sp_de()).map_err(sp_err)?;
+                drop(black_box(v));
+            }
+            (true, "roundtrip") => {
+                let recs: &[Record] = recs.as_deref().unwrap_or(&[]);
+                let bytes = serde_pickle::to_vec(black_box(&recs), sp_ser()).map_err(sp_err)?;
+                let v: Vec<Record> = serde_pickle::from_slice(&bytes, sp_de()).map_err(sp_err)?;
+                drop(black_box(v));
+            }
+            _ => return Err(format!("unknown records op {op}")),
+        }
     }
+    Ok(())
 }
 
 /// Loop one serde op on the records, for perf: `encode`, `decode`, `sp-encode`, `sp-decode`

@@ -768,17 +768,20 @@ fn markdown(cfg: &Config, r: &Results) -> String {
         md,
         "- Workloads: `python3 ../shared/bench/workloads.py DIR{}` (pyperformance's bm_pickle data and throughput \
          cases, protocol 5), written fresh by each run.\n\
-         - In process, the three implementations take turns sample by sample (A B C, B C A, …) so a burst of load \
-         on the machine hits all of them. Each first warms up and sizes a batch so one sample takes ≥ {} ms, \
-         and every sample follows one untimed call of the same implementation: otherwise a sample would also \
-         time the heap the previous contender left (glibc consolidating the free lists of a million freed \
-         strings), which swung single figures by 3× between runs. Cold, fresh-process costs are in the whole \
-         process section. \
-         samples are taken until they add up to ≥ {} s and there are ≥ {} of them (at most {}; calls so slow that \
-         {} samples would take over {} s get {}). The figure is the median per-call time.\n\
-         - CPython runs in one `python3` process started by the harness, timing `pickle.loads` / `pickle.dumps` in \
-         its own `time.{}` loops (locals bound first, garbage collector on, as programs run); the harness only \
-         sends it commands between samples. The Rust side times its loops with {}.\n\
+         - In process, each implementation runs in a timing server of its own (CPython: one `python3`; brinery \
+         and serde-pickle: `brinery-bench serve …`, the same line protocol), and only the value the op needs is \
+         alive while it is timed (the decoded value for encode, nothing for decode). Sharing one process let one \
+         contender's live or freed values decide another's figures: with glibc malloc, a live serde-pickle value \
+         of 2M strings doubled brinery's decode of the same file, and the order of the runs moved single figures \
+         by up to 3×.\n\
+         - The servers take turns sample by sample (A B C, B C A, …) so a burst of load on the machine hits all \
+         of them. Each first warms up and sizes a batch so one sample takes ≥ {} ms, and every sample follows \
+         one untimed call of the same implementation; samples are taken until they add up to ≥ {} s and there \
+         are ≥ {} of them (at most {}; calls so slow that {} samples would take over {} s get {}). The figure is \
+         the median per-call time. Cold, fresh-process costs are in the whole process section.\n\
+         - CPython times `pickle.loads` / `pickle.dumps` in its own `time.{}` loops (locals bound first, garbage \
+         collector on, as programs run); the harness only sends commands between samples. The Rust servers time \
+         their loops with {}.\n\
          - Whole process: {} rounds, the order of the contenders rotating each round; wall time is taken around \
          spawn and wait (so includes `/usr/bin/time`'s own exec, the same for all).\n\
          - serde-pickle cannot read `datetime.date` (pyperf_dict) with its default options (it would need \

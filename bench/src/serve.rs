@@ -1,0 +1,137 @@
+//! `brinery-bench serve brinery|serde-pickle`: the Rust twin of the CPython server in
+//! `python.rs`, speaking the same line protocol. Each implementation runs in a process of its
+//! own, so none is timed in a heap another one left crowded or fragmented (with glibc malloc that
+//! moved single figures by 3×), and only the value the op needs is alive while it is timed.
+
+use crate::measure::Clock;
+use crate::Op;
+use std::hint::black_box;
+use std::io::{BufRead, Write};
+
+enum Value {
+    Brinery(brinery::Graph),
+    SerdePickle(serde_pickle::Value),
+}
+
+struct Server {
+    serde_pickle: bool,
+    data: Vec<u8>,
+    /// The decoded value, kept only while encode is being timed.
+    value: Option<Value>,
+    /// The serde records (kept while encode or round trip is timed) and the pickle decode reads.
+    recs: Option<Vec<crate::records::Record>>,
+    records_input: Vec<u8>,
+}
+
+impl Server {
+    fn decode(&self) -> Result<Value, String> {
+        if self.serde_pickle {
+            serde_pickle::value_from_slice(&self.data, serde_pickle::DeOptions::new())
+                .map(Value::SerdePickle)
+                .map_err(|e| e.to_string())
+        } else {
+            brinery::loads(&self.data).map(Value::Brinery).map_err(|e| e.to_string())
+        }
+    }
+
+    fn encode(v: &Value) -> Result<Vec<u8>, String> {
+        match v {
+            Value::Brinery(g) => brinery::dumps(g, 5).map_err(|e| e.to_string()),
+            Value::SerdePickle(v) => {
+                serde_pickle::value_to_vec(v, serde_pickle::SerOptions::new()).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Read a workload; `1` when encoding its value gives the file back (brinery), `0` otherwise.
+    fn load(&mut self, path: &str) -> Result<String, String> {
+        self.value = None;
+        self.data = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        let v = self.decode()?;
+        let same = !self.serde_pickle && Self::encode(&v)? == self.data;
+        Ok(if same { "1" } else { "0" }.into())
+    }
+
+    fn run(&mut self, op: Op, n: u64, clock: Clock) -> Result<String, String> {
+        if matches!(op, Op::Encode) {
+            if self.value.is_none() {
+                self.value = Some(self.decode()?);
+            }
+        } else {
+            self.value = None;
+        }
+        let t = clock.now();
+        for _ in 0..n {
+            match op {
+                Op::Decode => drop(black_box(self.decode()?)),
+                Op::Encode => drop(black_box(Self::encode(black_box(self.value.as_ref().expect("decoded")))?)),
+                Op::RoundTrip => drop(black_box(Self::encode(&self.decode()?)?)),
+            }
+        }
+        Ok(format!("{:e}", (clock.now() - t) / n as f64))
+    }
+
+    fn command(&mut self, line: &str) -> Result<String, String> {
+        let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
+        match cmd {
+            "version" => Ok(if self.serde_pickle { "serde-pickle 1.2" } else { "brinery" }.into()),
+            "load" => self.load(arg),
+            "records-input" => {
+                self.records_input = std::fs::read(arg).map_err(|e| format!("{arg}: {e}"))?;
+                Ok(String::new())
+            }
+            "records" => {
+                let mut it = arg.split_whitespace();
+                let (Some(op), Some(n), Some(clock)) = (it.next(), it.next(), it.next()) else {
+                    return Err(format!("bad records command {arg:?}"));
+                };
+                let n: u64 = n.parse().map_err(|e| format!("{n}: {e}"))?;
+                let clock = if clock == "cpu" { Clock::Cpu } else { Clock::Wall };
+                // Build (or drop) the records before the clock starts.
+                crate::records::serve_op(self.serde_pickle, op, 0, &mut self.recs, &self.records_input)?;
+                let t = clock.now();
+                crate::records::serve_op(self.serde_pickle, op, n, &mut self.recs, &self.records_input)?;
+                Ok(format!("{:e}", (clock.now() - t) / n.max(1) as f64))
+            }
+            "free" => {
+                self.data = Vec::new();
+                self.value = None;
+                Ok(String::new())
+            }
+            "run" => {
+                let mut it = arg.split_whitespace();
+                let (Some(op), Some(n), Some(clock)) = (it.next(), it.next(), it.next()) else {
+                    return Err(format!("bad run command {arg:?}"));
+                };
+                let op = Op::parse(op).ok_or(format!("unknown op {op}"))?;
+                let n = n.parse().map_err(|e| format!("{n}: {e}"))?;
+                let clock = match clock {
+                    "cpu" => Clock::Cpu,
+                    _ => Clock::Wall,
+                };
+                self.run(op, n, clock)
+            }
+            other => Err(format!("unknown command {other}")),
+        }
+    }
+}
+
+pub fn serve(args: &[String]) -> Result<(), String> {
+    let serde_pickle = match args {
+        [w] if w == "brinery" => false,
+        [w] if w == "serde-pickle" => true,
+        _ => return Err("usage: brinery-bench serve brinery|serde-pickle".into()),
+    };
+    let mut s = Server { serde_pickle, data: Vec::new(), value: None, recs: None, records_input: Vec::new() };
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        let reply = match s.command(line.trim_end()) {
+            Ok(r) => format!("ok {r}"),
+            Err(e) => format!("err {}", e.replace('\n', " ")),
+        };
+        writeln!(out, "{reply}").and_then(|_| out.flush()).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
