@@ -12,6 +12,7 @@ use crate::value::{Buffer, Construct, Global, Graph, Instance, KeyCx, ObjId, Obj
 use num_bigint::BigInt;
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 /// Builds a [`Graph`].
 #[derive(Default)]
@@ -21,7 +22,7 @@ pub struct GraphBuilder {
     buffers: Option<VecDeque<Vec<u8>>>,
     /// Python's empty tuple is one object; so is ours, per graph.
     empty_tuple: Option<Value>,
-    policy: Policy,
+    policy: Arc<Policy>,
     max_objects: usize,
 }
 
@@ -43,10 +44,12 @@ impl GraphBuilder {
     /// ```
     pub fn with_options(opts: &LoadOptions) -> Self {
         GraphBuilder {
+            graph: Graph::default(),
+            globals: HashMap::new(),
             buffers: opts.buffers.clone().map(VecDeque::from),
-            policy: opts.policy.clone(),
+            empty_tuple: None,
+            policy: Arc::clone(&opts.policy),
             max_objects: opts.limits.objects,
-            ..Default::default()
         }
     }
 

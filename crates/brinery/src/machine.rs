@@ -281,7 +281,7 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn step<R: Read<'de>>(&mut self, code: u8, r: &mut R) -> Result<Option<B::Value>> {
         match code {
             op::MARK => {

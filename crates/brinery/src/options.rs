@@ -3,6 +3,7 @@
 use crate::policy::Policy;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// How Python 2 `str` payloads (STRING, BINSTRING, SHORT_BINSTRING) are decoded, like the
 /// `encoding` argument of CPython's `pickle.load`.
@@ -94,7 +95,9 @@ pub struct LoadOptions {
     pub(crate) encoding: Encoding,
     pub(crate) limits: Limits,
     pub(crate) buffers: Option<Vec<Vec<u8>>>,
-    pub(crate) policy: Policy,
+    /// Shared with every builder made from these options (cloned by reference count, not
+    /// copied, on each load).
+    pub(crate) policy: Arc<Policy>,
 }
 
 impl LoadOptions {
@@ -120,7 +123,7 @@ impl LoadOptions {
     /// assert!(brinery::loads_with(b"cbuiltins\neval\n.", &torch).is_err());
     /// ```
     pub fn policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
+        self.policy = Arc::new(policy);
         self
     }
 
