@@ -99,7 +99,7 @@ impl<S: Sink> Out<S> {
         self.sink.flush(&mut self.buf)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn write(&mut self, bytes: &[u8]) {
         if self.framing && self.frame_start.is_none() {
             self.frame_start = Some(self.buf.len());
@@ -126,7 +126,7 @@ impl<S: Sink> Out<S> {
     }
 
     /// Before each object is saved: close a frame that has reached the target size.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn boundary(&mut self) -> Result<()> {
         if self.hold > 0 {
             return Ok(());
@@ -160,7 +160,7 @@ impl<S: Sink> Out<S> {
     }
 
     /// Record the object just written in the memo; returns its index.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn memo_put(&mut self) -> u32 {
         let idx = self.memo_len;
         self.memo_len = self.memo_len.wrapping_add(1);
@@ -179,7 +179,7 @@ impl<S: Sink> Out<S> {
         idx
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn memo_get(&mut self, idx: u32) {
         if self.proto >= 1 {
             if idx < 256 {
@@ -204,7 +204,7 @@ impl<S: Sink> Out<S> {
     }
 
     /// An int, with the opcode CPython picks for its size and the protocol.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn int(&mut self, i: i64) {
         match i32::try_from(i) {
             Ok(small) if self.proto >= 1 => {
@@ -248,7 +248,7 @@ impl<S: Sink> Out<S> {
     }
 
     /// A float: BINFLOAT from protocol 1, its repr as FLOAT text before.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn float(&mut self, f: f64) {
         if self.proto >= 1 {
             let b = f.to_be_bytes();
