@@ -22,6 +22,7 @@ struct Memo<V> {
 }
 
 impl<V: Clone> Memo<V> {
+    #[inline(always)]
     fn get(&self, idx: u64) -> Option<&V> {
         match self.dense.get(idx as usize) {
             Some(slot) => slot.as_ref(),
@@ -29,6 +30,7 @@ impl<V: Clone> Memo<V> {
         }
     }
 
+    #[inline(always)]
     fn put(&mut self, idx: u64, v: V, limit: usize) -> Result<()> {
         let len = self.dense.len() as u64;
         if idx < len {
@@ -216,6 +218,7 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
         Ok(n)
     }
 
+    #[inline(always)]
     fn push_int(&mut self, arg: IntArg) -> Result<()> {
         let v = match arg {
             IntArg::Bool(b) => self.b.bool(b),
@@ -225,6 +228,7 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
         self.push(v)
     }
 
+    #[inline(always)]
     fn push_text(&mut self, chunk: Chunk<'de, '_>) -> Result<()> {
         let v = self.b.str(decode_utf8(chunk)?)?;
         self.push(v)
@@ -254,6 +258,7 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
         self.push(v)
     }
 
+    #[inline(always)]
     fn memo_get(&mut self, idx: i64) -> Result<()> {
         let v = u64::try_from(idx).ok().and_then(|i| self.memo.get(i)).cloned();
         match v {
@@ -262,6 +267,7 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
         }
     }
 
+    #[inline(always)]
     fn memo_put(&mut self, idx: u64) -> Result<()> {
         let v = self.top()?.clone();
         self.memo.put(idx, v, self.opts.limits.memo)

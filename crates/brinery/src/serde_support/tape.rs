@@ -238,6 +238,7 @@ impl<'de> Tape<'de> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn push(&mut self, node: Node<'de>) -> Result<V> {
         let id = u32::try_from(self.nodes.len()).map_err(|_| Error::invalid("too many objects in one pickle"))?;
         self.nodes.push(node);
