@@ -20,6 +20,10 @@
 //! pickler ([`dumps`], [`dump`]). On top of them: serde ([`to_vec`], [`from_slice`]; the
 //! mapping table and a serde-pickle migration guide are in [`serde_support`]), [`json`],
 //! [`pretty`], [`dis`], [`optimize`], [`policy`] and [`scan`].
+//!
+//! Memory: loading keeps the machine's working memory (stack, memo) and, for serde, the tape's
+//! arenas per thread between calls, emptied and capped at 64 MiB each, so that programs loading
+//! many pickles do not regrow them every time. Nothing read from the input is kept.
 
 #![warn(missing_docs)]
 
