@@ -92,3 +92,37 @@ fn references_from_another_graph_are_errors_not_panics() {
     b.set_root(l);
     assert!(brinery::dumps(&b, 5).is_err());
 }
+
+/// The machine's memo, stack and marks are reused between loads on a thread; nothing of one
+/// load may be seen by the next, whether the first ended with an error or not.
+#[test]
+fn reused_scratch_carries_nothing_into_the_next_load() {
+    // Memoizes 'secret' at index 0 and leaves a MARK and items on the stack, then fails.
+    let failing = b"\x80\x04\x8c\x06secret\x94(K\x01K\x02\xff";
+    // Fetches memo index 0 without putting anything there.
+    let fetch = b"\x80\x04h\x00.";
+    // Appends from a mark it never set (with the failed load's mark, at stack position 1, this
+    // would load as [1]).
+    let pop_mark = b"\x80\x04]K\x01e.";
+    // A pair from one item (with the failed load's items still on the stack, this would load).
+    let short_pair = b"\x80\x04K\x01\x86.";
+    let ok: Vec<u8> = b"\x80\x04\x8c\x06secret\x94h\x00\x86.".to_vec();
+    for _ in 0..3 {
+        assert!(brinery::loads(failing).is_err());
+        let err = brinery::loads(fetch).unwrap_err().to_string();
+        assert!(err.contains("Memo value not found at index 0"), "{err}");
+        assert!(brinery::loads(pop_mark).is_err(), "a mark from the failed load must not be seen");
+        assert!(brinery::loads(short_pair).is_err(), "items from the failed load must not be seen");
+        let g = brinery::loads(&ok).unwrap();
+        let Some(Object::Tuple(items)) = g.object(g.root()) else { panic!("a tuple") };
+        assert_eq!(items[0], items[1], "one memoized str, referenced twice");
+        assert!(matches!(g.object(items[0]), Some(Object::Str(s)) if s.as_str() == Some("secret")));
+        // The serde reader keeps its own scratch and tape: the same holds there.
+        assert!(brinery::from_slice::<(String, String)>(failing).is_err());
+        assert!(brinery::from_slice::<String>(fetch).is_err());
+        assert!(brinery::from_slice::<Vec<u8>>(pop_mark).is_err());
+        assert!(brinery::from_slice::<(u8, u8)>(short_pair).is_err());
+        let pair: (String, String) = brinery::from_slice(&ok).unwrap();
+        assert_eq!(pair, ("secret".to_string(), "secret".to_string()));
+    }
+}
