@@ -13,7 +13,9 @@ use std::hash::{BuildHasher, Hash, Hasher};
 const SCAN_LIMIT: usize = 8;
 /// Up to this many entries a dict keeps no hashes at all and finds keys by comparing them: for
 /// the small dicts pickles are full of, cheaper than hashing every key and allocating a table.
+/// Keys that are objects (strs, tuples) cost a lookup per comparison, so they switch earlier.
 const DICT_SCAN_LIMIT: usize = 16;
+const DICT_SCAN_LIMIT_OBJECT_KEYS: usize = 8;
 /// Equal frozensets nested deeper than this compare unequal rather than recurse further.
 const MAX_KEY_DEPTH: usize = 1000;
 
@@ -336,11 +338,14 @@ impl KeyIndex {
 
 /// A Python dict: insertion-ordered entries with unique keys.
 ///
-/// Up to sixteen entries it keeps no hashes and scans; past that it builds a hash index.
+/// Up to sixteen scalar keys (eight once a key is an object) it keeps no hashes and compares
+/// keys directly; past that it builds a hash index.
 #[derive(Clone, Debug, Default)]
 pub struct Dict {
     entries: Vec<(Value, Value)>,
     index: Option<Box<KeyIndex>>,
+    /// Some key is an object (compared through the arena), not an inline scalar.
+    object_keys: bool,
 }
 
 impl PartialEq for Dict {
@@ -383,10 +388,12 @@ impl Dict {
         match self.find(cx, key, hash) {
             Some(i) => self.entries[i].1 = value,
             None => {
+                self.object_keys |= matches!(key, Value::Ref(_));
                 self.entries.push((key, value));
+                let limit = self.scan_limit();
                 match (&mut self.index, hash) {
                     (Some(index), Some(h)) => index.push(h),
-                    (None, _) if self.entries.len() > DICT_SCAN_LIMIT => {
+                    (None, _) if self.entries.len() > limit => {
                         let capacity = self.entries.capacity().max(2 * self.entries.len());
                         let mut hashes = Vec::with_capacity(capacity);
                         for &(k, _) in &self.entries {
@@ -401,6 +408,14 @@ impl Dict {
         Ok(())
     }
 
+    fn scan_limit(&self) -> usize {
+        if self.object_keys {
+            DICT_SCAN_LIMIT_OBJECT_KEYS
+        } else {
+            DICT_SCAN_LIMIT
+        }
+    }
+
     /// Room for `n` more entries (the pairs a SETITEMS already holds).
     pub(crate) fn reserve(&mut self, n: usize) {
         self.entries.reserve(n);
@@ -410,6 +425,7 @@ impl Dict {
     /// pickler builds).
     pub(crate) fn insert_unchecked(&mut self, key: Value, value: Value) {
         debug_assert!(self.entries.len() < SCAN_LIMIT && self.index.is_none());
+        self.object_keys |= matches!(key, Value::Ref(_));
         self.entries.push((key, value));
     }
 

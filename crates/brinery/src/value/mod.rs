@@ -53,6 +53,28 @@ mod dict_tests {
             assert_eq!(dict.entries()[0].0, Value::Int(0), "the first key object stays");
         }
     }
+
+    /// The same with scalar keys only, which switch to hashing later (past sixteen).
+    #[test]
+    fn equal_scalar_keys_stay_one_key_at_every_size() {
+        for n in [1usize, 8, 9, 15, 16, 17, 18, 40] {
+            let mut g = Graph::new();
+            let d = g.dict();
+            for i in 0..n {
+                g.dict_insert(d, Value::Int(i as i64), Value::Int(1)).unwrap();
+            }
+            for i in 0..n {
+                g.dict_insert(d, Value::Float(i as f64), Value::Int(2)).unwrap();
+            }
+            g.dict_insert(d, Value::Bool(true), Value::Int(3)).unwrap();
+            let Some(Object::Dict(dict)) = g.object(d) else { panic!("a dict") };
+            // True == 1: one more key only when there is no 1 yet.
+            assert_eq!(dict.len(), if n > 1 { n } else { n + 1 }, "size {n}");
+            assert_eq!(dict.get(&g, Value::Int(1)), Some(Value::Int(3)), "size {n}");
+            assert_eq!(dict.get(&g, Value::Float(0.0)), Some(Value::Int(2)), "size {n}");
+            assert_eq!(dict.get(&g, Value::Int(n as i64 + 1)), None, "size {n}");
+        }
+    }
 }
 
 pub(crate) use keys::KeyCx;
