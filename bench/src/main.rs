@@ -21,7 +21,6 @@ mod svg;
 use measure::{interleaved, Clock, Local, Outcome, Plan, Runner};
 use process::{Contender, ProcOutcome};
 use std::ffi::OsString;
-use std::hint::black_box;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -138,7 +137,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("sp-convert") => sp_convert(&args[1..]),
         Some("copy") => plain_copy(&args[1..]),
-        Some("profile") => profile(&args[1..]),
+        Some("profile") => serve::profile(&args[1..]),
         Some("serve") => serve::serve(&args[1..]),
         Some("-h" | "--help") => {
             println!("{}", USAGE);
@@ -155,7 +154,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: brinery-bench [--big] [--quick] [--final] [--only NAME,NAME] [--clock wall|cpu]
+pub(crate) const USAGE: &str = "usage: brinery-bench [--big] [--quick] [--final] [--only NAME,NAME] [--clock wall|cpu]
                      [--no-process] [--no-build] [--brinery-bin PATH] [--python PYTHON] [--rounds N]
                      [--out FILE] [--results DIR] [--workdir DIR] [--workloads-script PATH]
        brinery-bench sp-convert IN OUT     serde-pickle: value_from_slice + value_to_writer
@@ -163,8 +162,8 @@ const USAGE: &str = "usage: brinery-bench [--big] [--quick] [--final] [--only NA
        brinery-bench serve brinery|serde-pickle   timing server (stdin/stdout), as the CPython one
        brinery-bench profile IN OP SECS    loop one op for SECS seconds: decode, encode, roundtrip,
                                            sp-decode, sp-encode, sp-roundtrip (serde-pickle Value),
-                                           serde-encode, serde-decode, sp-serde-encode, sp-serde-decode
-                                           (the 100 000 records; IN is ignored)";
+                                           serde-encode, serde-decode, serde-roundtrip and their sp-
+                                           forms (the 100 000 records; IN is ignored)";
 
 /// The serde-pickle twin of `brinery convert`: read the file, `value_from_slice` with default
 /// options, write with `value_to_writer` (serde-pickle writes protocol 3).
@@ -199,50 +198,6 @@ fn brinery_convert_file(input: &Path, output: &Path) -> Result<(), String> {
     let mut w = BufWriter::with_capacity(1 << 16, out);
     brinery::dump(&mut w, &graph, 5).map_err(|e| e.to_string())?;
     w.flush().map_err(|e| e.to_string())
-}
-
-/// Loop one op for a while, for `perf record` / `valgrind --tool=callgrind`.
-fn profile(args: &[String]) -> Result<(), String> {
-    let [input, op, secs] = args else { return Err(USAGE.into()) };
-    let secs: f64 = secs.parse().map_err(|e| format!("{secs}: {e}"))?;
-    if let Some(which) = op.strip_prefix("serde-") {
-        return records::profile(which, secs);
-    }
-    if let Some(which) = op.strip_prefix("sp-serde-") {
-        return records::profile(&format!("sp-{which}"), secs);
-    }
-    let (sp, which) = match op.strip_prefix("sp-") {
-        Some(rest) => (true, rest),
-        None => (false, op.as_str()),
-    };
-    let which = Op::parse(which).ok_or(format!("unknown op {op}\n{USAGE}"))?;
-    let data = std::fs::read(input).map_err(|e| format!("{input}: {e}"))?;
-    let sp_load = || serde_pickle::value_from_slice(&data, serde_pickle::DeOptions::new()).map_err(err_string);
-    let sp_dump =
-        |v: &serde_pickle::Value| serde_pickle::value_to_vec(v, serde_pickle::SerOptions::new()).map_err(err_string);
-    let graph = if sp { None } else { Some(brinery::loads(&data).map_err(err_string)?) };
-    let spv = if sp { Some(sp_load()?) } else { None };
-    let start = Instant::now();
-    let mut n = 0u64;
-    while n == 0 || start.elapsed().as_secs_f64() < secs {
-        match (sp, which) {
-            (false, Op::Decode) => drop(black_box(brinery::loads(black_box(&data)).map_err(err_string)?)),
-            (false, Op::Encode) => {
-                drop(black_box(brinery::dumps(black_box(graph.as_ref().expect("loaded")), 5).map_err(err_string)?))
-            }
-            (false, Op::RoundTrip) => {
-                let g = brinery::loads(black_box(&data)).map_err(err_string)?;
-                drop(black_box(brinery::dumps(&g, 5).map_err(err_string)?));
-            }
-            (true, Op::Decode) => drop(black_box(sp_load()?)),
-            (true, Op::Encode) => drop(black_box(sp_dump(black_box(spv.as_ref().expect("loaded")))?)),
-            (true, Op::RoundTrip) => drop(black_box(sp_dump(&sp_load()?)?)),
-        }
-        n += 1;
-    }
-    let t = start.elapsed().as_secs_f64();
-    eprintln!("{op} {input}: {n} calls, {} per call", report::fmt_time(t / n as f64));
-    Ok(())
 }
 
 fn parse_args(args: &[String]) -> Result<Config, String> {
@@ -442,10 +397,6 @@ fn write_workloads(cfg: &Config, dir: &Path) -> Result<Vec<String>, String> {
     Ok(String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect())
 }
 
-fn err_string<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
-}
-
 /// The three timing servers: brinery, serde-pickle and CPython, each a process of its own.
 struct Servers {
     brinery: python::Python,
@@ -457,10 +408,7 @@ struct Servers {
 fn runner_or<'a>(server: &'a mut python::Python, loaded: &Result<bool, String>, op: Op) -> Box<dyn Runner + 'a> {
     match loaded {
         Ok(_) => Box::new(server.runner(op)),
-        Err(e) => {
-            let e = e.clone();
-            Box::new(Local(move || -> Result<(), String> { Err(e.clone()) }))
-        }
+        Err(e) => measure::failing(e.clone()),
     }
 }
 

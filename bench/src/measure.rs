@@ -142,6 +142,11 @@ impl<F: FnMut() -> Result<(), String>> Runner for Local<F> {
     }
 }
 
+/// A runner that only reports why there is no figure (the implementation could not load the input).
+pub fn failing<'a>(why: String) -> Box<dyn Runner + 'a> {
+    Box::new(Local(move || -> Result<(), String> { Err(why.clone()) }))
+}
+
 struct State {
     batch: u64,
     want: usize,

@@ -1,7 +1,7 @@
 //! The serde round trip: 100 000 `#[derive(Serialize, Deserialize)]` records, the Rust twin of
 //! the records_100k workload, through brinery's serde API and through serde-pickle.
 
-use crate::measure::{interleaved, Local, Outcome, Plan, Runner};
+use crate::measure::{failing, interleaved, Outcome, Plan};
 use crate::python::Python;
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
@@ -124,20 +124,14 @@ pub fn run(plan: &Plan, cpython: Option<&Path>, workdir: &Path) -> SerdeResult {
         ("round trip", "roundtrip", "`to_vec` then `from_slice` of its own output"),
     ] {
         let gate = b_check.clone();
-        let mut b: Box<dyn Runner> = match (&mut bs, gate) {
+        let mut b = match (&mut bs, gate) {
             (Ok(s), Ok(())) => Box::new(s.command_runner(format!("records {op}"))),
-            (Err(e), _) => {
-                let e = e.clone();
-                Box::new(Local(move || -> Result<(), String> { Err(e.clone()) }))
-            }
-            (_, Err(e)) => Box::new(Local(move || -> Result<(), String> { Err(e.clone()) })),
+            (Err(e), _) => failing(e.clone()),
+            (_, Err(e)) => failing(e),
         };
-        let mut s: Box<dyn Runner> = match &mut ss {
+        let mut s = match &mut ss {
             Ok(s) => Box::new(s.command_runner(format!("records {op}"))),
-            Err(e) => {
-                let e = e.clone();
-                Box::new(Local(move || -> Result<(), String> { Err(e.clone()) }))
-            }
+            Err(e) => failing(e.clone()),
         };
         let out = interleaved(&mut [&mut *b, &mut *s], plan);
         let mut it = out.into_iter();
@@ -189,33 +183,12 @@ pub fn serve_op(
     Ok(())
 }
 
-/// Loop one serde op on the records, for perf: `encode`, `decode`, `sp-encode`, `sp-decode`
-/// (`profile - serde-encode 10`, or `sp-serde-…` for serde-pickle's).
-pub fn profile(which: &str, secs: f64) -> Result<(), String> {
+/// This side's own pickle of the records (what `profile` decodes).
+pub fn own_pickle(serde_pickle: bool) -> Result<Vec<u8>, String> {
     let recs = records(COUNT);
-    let b_bytes = api::to_vec(&recs)?;
-    let sp_bytes = serde_pickle::to_vec(&recs, sp_ser()).map_err(|e| e.to_string())?;
-    let start = std::time::Instant::now();
-    let mut n = 0u64;
-    while n == 0 || start.elapsed().as_secs_f64() < secs {
-        match which {
-            "encode" => drop(black_box(api::to_vec(black_box(&recs))?)),
-            "decode" => drop(black_box(api::from_slice(black_box(&b_bytes))?)),
-            "sp-encode" => {
-                drop(black_box(serde_pickle::to_vec(black_box(&recs), sp_ser()).map_err(|e| e.to_string())?))
-            }
-            "sp-decode" => {
-                let v: Vec<Record> =
-                    serde_pickle::from_slice(black_box(&sp_bytes), sp_de()).map_err(|e| e.to_string())?;
-                drop(black_box(v));
-            }
-            _ => return Err(format!("unknown serde op {which}")),
-        }
-        n += 1;
+    if serde_pickle {
+        serde_pickle::to_vec(&recs, sp_ser()).map_err(|e| e.to_string())
+    } else {
+        api::to_vec(&recs)
     }
-    eprintln!(
-        "serde {which}: {n} calls, {} per call",
-        crate::report::fmt_time(start.elapsed().as_secs_f64() / n as f64)
-    );
-    Ok(())
 }

@@ -24,6 +24,9 @@ struct Server {
 }
 
 impl Server {
+    fn new(serde_pickle: bool) -> Server {
+        Server { serde_pickle, data: Vec::new(), value: None, recs: None, records_input: Vec::new() }
+    }
     fn decode(&self) -> Result<Value, String> {
         if self.serde_pickle {
             serde_pickle::value_from_slice(&self.data, serde_pickle::DeOptions::new())
@@ -122,7 +125,7 @@ pub fn serve(args: &[String]) -> Result<(), String> {
         [w] if w == "serde-pickle" => true,
         _ => return Err("usage: brinery-bench serve brinery|serde-pickle".into()),
     };
-    let mut s = Server { serde_pickle, data: Vec::new(), value: None, recs: None, records_input: Vec::new() };
+    let mut s = Server::new(serde_pickle);
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     for line in stdin.lock().lines() {
@@ -133,5 +136,46 @@ pub fn serve(args: &[String]) -> Result<(), String> {
         };
         writeln!(out, "{reply}").and_then(|_| out.flush()).map_err(|e| e.to_string())?;
     }
+    Ok(())
+}
+
+/// `brinery-bench profile IN OP SECS`: one server's op in a loop in this process, for `perf` and
+/// callgrind. OP as the servers take it, `sp-` first for serde-pickle; `serde-…` ops run on the
+/// records (IN ignored), decode reading that side's own pickle of them.
+pub fn profile(args: &[String]) -> Result<(), String> {
+    let [input, op, secs] = args else { return Err(crate::USAGE.into()) };
+    let secs: f64 = secs.parse().map_err(|e| format!("{secs}: {e}"))?;
+    let (serde_pickle, rest) = op.strip_prefix("sp-").map_or((false, op.as_str()), |r| (true, r));
+    let mut s = Server::new(serde_pickle);
+    enum Job<'a> {
+        Graph(Op),
+        Records(&'a str),
+    }
+    let job = match rest.strip_prefix("serde-") {
+        Some(which) => {
+            s.records_input = crate::records::own_pickle(serde_pickle)?;
+            Job::Records(which)
+        }
+        None => {
+            s.load(input)?;
+            Job::Graph(Op::parse(rest).ok_or(format!("unknown op {op}\n{}", crate::USAGE))?)
+        }
+    };
+    let start = std::time::Instant::now();
+    let (mut n, mut batch) = (0u64, 1u64);
+    while n == 0 || start.elapsed().as_secs_f64() < secs {
+        let t = std::time::Instant::now();
+        match job {
+            Job::Graph(op) => drop(s.run(op, batch, Clock::Wall)?),
+            Job::Records(which) => crate::records::serve_op(serde_pickle, which, batch, &mut s.recs, &s.records_input)?,
+        }
+        n += batch;
+        // Batches of ~10 ms keep the loop's own bookkeeping out of the profile.
+        if t.elapsed().as_secs_f64() < 0.01 {
+            batch *= 2;
+        }
+    }
+    let t = start.elapsed().as_secs_f64();
+    eprintln!("{op} {input}: {n} calls, {} per call", crate::report::fmt_time(t / n as f64));
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use crate::builder::{Builder, Text};
 use crate::error::{Error, ErrorKind, Result};
-use crate::machine::{Scratch, SCRATCH_KEEP_BYTES};
+use crate::machine::Scratch;
 use crate::natives;
 use crate::options::LoadOptions;
 use crate::policy::{Mode, PersistentIds, Policy};
@@ -162,13 +162,11 @@ impl<'de> Builder<'de> for GraphBuilder {
     type Value = Value;
 
     fn take_scratch(&mut self) -> Scratch<Value> {
-        SCRATCH.try_with(Cell::take).unwrap_or_default()
+        Scratch::take_from(&SCRATCH)
     }
 
     fn keep_scratch(&mut self, scratch: Scratch<Value>) {
-        if scratch.capacity_bytes() <= SCRATCH_KEEP_BYTES {
-            let _ = SCRATCH.try_with(|c| c.set(scratch));
-        }
+        scratch.keep_in(&SCRATCH)
     }
 
     fn none(&mut self) -> Value {

@@ -74,6 +74,23 @@ impl<V> Default for Scratch<V> {
     }
 }
 
+/// Where a builder keeps its machine's scratch between loads on a thread.
+pub(crate) type ScratchSlot<V> = std::thread::LocalKey<std::cell::Cell<Scratch<V>>>;
+
+impl<V: 'static> Scratch<V> {
+    /// The scratch kept in `slot` by an earlier load on this thread, or a new one.
+    pub(crate) fn take_from(slot: &'static ScratchSlot<V>) -> Self {
+        slot.try_with(std::cell::Cell::take).unwrap_or_default()
+    }
+
+    /// Keep this (emptied) scratch in `slot` for the next load, unless it grew too large.
+    pub(crate) fn keep_in(self, slot: &'static ScratchSlot<V>) {
+        if self.capacity_bytes() <= SCRATCH_KEEP_BYTES {
+            let _ = slot.try_with(|c| c.set(self));
+        }
+    }
+}
+
 impl<V> Scratch<V> {
     /// Bytes of memory held.
     pub fn capacity_bytes(&self) -> usize {

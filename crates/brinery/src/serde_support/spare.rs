@@ -4,9 +4,8 @@
 
 use super::tape::{Tape, V};
 use crate::machine::Scratch;
-use std::cell::Cell;
-
 use crate::machine::SCRATCH_KEEP_BYTES as KEEP_BYTES;
+use std::cell::Cell;
 
 thread_local! {
     static TAPE: Cell<Tape<'static>> = Cell::new(Tape::default());
@@ -28,14 +27,12 @@ pub(crate) fn keep_tape(tape: Tape<'_>) {
 
 /// The machine's scratch of an earlier load, or a new one.
 pub(crate) fn scratch() -> Scratch<V> {
-    SCRATCH.try_with(Cell::take).unwrap_or_default()
+    Scratch::take_from(&SCRATCH)
 }
 
 /// Keep the machine's scratch for the next load.
 pub(crate) fn keep_scratch(scratch: Scratch<V>) {
-    if scratch.capacity_bytes() <= KEEP_BYTES {
-        let _ = SCRATCH.try_with(|c| c.set(scratch));
-    }
+    scratch.keep_in(&SCRATCH)
 }
 
 #[cfg(test)]

@@ -304,16 +304,8 @@ impl KeyIndex {
     /// An index over these hashes, with room for `capacity` keys.
     fn build(mut hashes: Vec<u64>, capacity: usize) -> Self {
         hashes.reserve(capacity.saturating_sub(hashes.len()));
-        let mut index = KeyIndex { hashes, table: None };
-        let hashes = &index.hashes;
-        if hashes.len() > SCAN_LIMIT {
-            let mut t = HashTable::with_capacity(capacity);
-            for (i, &h) in hashes.iter().enumerate() {
-                t.insert_unique(h, i as u32, |&j| hashes[j as usize]);
-            }
-            index.table = Some(t);
-        }
-        index
+        let table = (hashes.len() > SCAN_LIMIT).then(|| table_of(&hashes, capacity));
+        KeyIndex { hashes, table }
     }
 
     fn push(&mut self, hash: u64) {
@@ -324,16 +316,19 @@ impl KeyIndex {
             Some(t) => {
                 t.insert_unique(hash, pos, |&i| hashes[i as usize]);
             }
-            None if hashes.len() > SCAN_LIMIT => {
-                let mut t = HashTable::with_capacity(hashes.len() * 2);
-                for (i, &h) in hashes.iter().enumerate() {
-                    t.insert_unique(h, i as u32, |&j| hashes[j as usize]);
-                }
-                self.table = Some(t);
-            }
+            None if hashes.len() > SCAN_LIMIT => self.table = Some(table_of(hashes, hashes.len() * 2)),
             None => {}
         }
     }
+}
+
+/// A table over positions in `hashes`, with room for `capacity` of them.
+fn table_of(hashes: &[u64], capacity: usize) -> HashTable<u32> {
+    let mut t = HashTable::with_capacity(capacity);
+    for (i, &h) in hashes.iter().enumerate() {
+        t.insert_unique(h, i as u32, |&j| hashes[j as usize]);
+    }
+    t
 }
 
 /// A Python dict: insertion-ordered entries with unique keys.
