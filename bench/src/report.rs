@@ -556,8 +556,10 @@ fn markdown(cfg: &Config, r: &Results) -> String {
     let _ = writeln!(
         md,
         "Median time per call (lower is better) and how many times faster brinery is (other ÷ brinery, higher is \
-         better). Every input is the workload's pickle as CPython wrote it at protocol 5. decode: `brinery::loads`, \
-         `serde_pickle::value_from_slice(.., DeOptions::new())`, `pickle.loads`; encode (from an already decoded \
+         better). Every input is the workload's pickle as CPython wrote it at protocol 5. decode: \
+         `brinery::loads_shared(&input, ..)` (the input held as `bytes::Bytes`; bytes payloads of 4 KiB or more load \
+         as views into it, everything else as `loads` does), `serde_pickle::value_from_slice(.., DeOptions::new())`, \
+         `pickle.loads` (both copy every payload); encode (from an already decoded \
          value): `brinery::dumps(&graph, 5)`, `serde_pickle::value_to_vec(.., SerOptions::new())` (protocol 3, the \
          only one it writes), `pickle.dumps(obj, 5)`. Freeing the result is inside the timing on every side (CPython \
          frees it in the loop too). MB/s is the pickle's size over brinery's time.\n"

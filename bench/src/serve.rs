@@ -15,7 +15,10 @@ enum Value {
 
 struct Server {
     serde_pickle: bool,
-    data: Vec<u8>,
+    /// The workload's pickle: brinery loads it with `loads_shared`, so large bytes payloads are
+    /// views into it; serde-pickle reads the same bytes as a slice.
+    data: brinery::bytes::Bytes,
+    opts: brinery::LoadOptions,
     /// The decoded value, kept only while encode is being timed.
     value: Option<Value>,
     /// The serde records (kept while encode or round trip is timed) and the pickle decode reads.
@@ -25,7 +28,7 @@ struct Server {
 
 impl Server {
     fn new(serde_pickle: bool) -> Server {
-        Server { serde_pickle, data: Vec::new(), value: None, recs: None, records_input: Vec::new() }
+        Server { serde_pickle, data: Default::default(), opts: Default::default(), value: None, recs: None, records_input: Vec::new() }
     }
     fn decode(&self) -> Result<Value, String> {
         if self.serde_pickle {
@@ -33,7 +36,7 @@ impl Server {
                 .map(Value::SerdePickle)
                 .map_err(|e| e.to_string())
         } else {
-            brinery::loads(&self.data).map(Value::Brinery).map_err(|e| e.to_string())
+            brinery::loads_shared(&self.data, &self.opts).map(Value::Brinery).map_err(|e| e.to_string())
         }
     }
 
@@ -49,7 +52,7 @@ impl Server {
     /// Read a workload; `1` when encoding its value gives the file back (brinery), `0` otherwise.
     fn load(&mut self, path: &str) -> Result<String, String> {
         self.value = None;
-        self.data = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        self.data = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?.into();
         let v = self.decode()?;
         let same = !self.serde_pickle && Self::encode(&v)? == self.data;
         Ok(if same { "1" } else { "0" }.into())
@@ -97,7 +100,7 @@ impl Server {
                 Ok(format!("{:e}", (clock.now() - t) / n.max(1) as f64))
             }
             "free" => {
-                self.data = Vec::new();
+                self.data = Default::default();
                 self.value = None;
                 Ok(String::new())
             }

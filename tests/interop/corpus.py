@@ -388,6 +388,12 @@ def build_cases():
         return [x, x, (x,), {b'k': x}]
     add('share_bytes', share_bytes)
 
+    def share_big_bytes():
+        # Large enough to load as a view into the input (brinery::SHARE_FROM).
+        x = bytes(bytearray(range(256))) * 40
+        return [x, x, (x, b'small'), {b'k': x}]
+    add('share_big_bytes', share_big_bytes)
+
     def share_tuple():
         t = (1, u'tuple')
         return [t, t, [t], {u'k': t}]

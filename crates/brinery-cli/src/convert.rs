@@ -5,7 +5,7 @@
 //! separated by whitespace, or arrays of them; each becomes one pickle, so a stream of several
 //! pickles converts to JSON and back to the same stream.
 
-use crate::io::{create_output, open_input, Compression};
+use crate::io::{create_output, map_input, open_input, Compression};
 use brinery::{DumpOptions, Encoding, Graph, LoadOptions, Stream};
 use std::io::Write;
 use std::path::PathBuf;
@@ -57,17 +57,28 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         return Err(format!("--{} needs --to json", if args.lossy { "lossy" } else { "pretty" }));
     }
     let name = args.input.display().to_string();
-    let input = open_input(&args.input)?;
-    let mut out = create_output(&args.output, args.compress)?;
-    let graphs: Box<dyn Iterator<Item = Result<Graph, String>>> = match args.from {
-        Format::Pickle => {
+    if same_file(&args.input, &args.output) {
+        // Creating the output would empty the input before it is read.
+        return Err(format!("{name}: input and output are the same file"));
+    }
+    let mapped = if args.from == Format::Pickle { map_input(&args.input)? } else { None };
+    let graphs: Box<dyn Iterator<Item = Result<Graph, String>>> = match (args.from, &mapped) {
+        (Format::Pickle, Some(mapped)) => {
+            let opts = LoadOptions::default().encoding(args.encoding);
+            Box::new(Stream::shared(mapped, opts).map(move |g| g.map_err(|e| e.to_string())))
+        }
+        (Format::Pickle, None) => {
+            let input = open_input(&args.input)?;
             let opts = LoadOptions::default().encoding(args.encoding);
             Box::new(Stream::from_reader(input, opts).map(move |g| g.map_err(|e| e.to_string())))
         }
-        Format::Json => Box::new(
-            brinery::json::documents(input).enumerate().map(|(i, g)| g.map_err(|e| format!("document {}: {e}", i + 1))),
+        (Format::Json, _) => Box::new(
+            brinery::json::documents(open_input(&args.input)?)
+                .enumerate()
+                .map(|(i, g)| g.map_err(|e| format!("document {}: {e}", i + 1))),
         ),
     };
+    let mut out = create_output(&args.output, args.compress)?;
     let mut count = 0;
     for graph in graphs {
         let graph = graph.map_err(|e| format!("{name}: {e}"))?;
@@ -82,6 +93,24 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     }
     out.flush().map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether two paths name one existing file (hard links and symlinks included).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    if a.as_os_str() == "-" || b.as_os_str() == "-" {
+        return false;
+    }
+    let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        x.dev() == y.dev() && x.ino() == y.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (x, y);
+        std::fs::canonicalize(a).ok().is_some_and(|p| std::fs::canonicalize(b).ok() == Some(p))
+    }
 }
 
 fn write_one(out: &mut dyn Write, graph: &Graph, args: &Args) -> Result<(), String> {

@@ -85,6 +85,31 @@ pub fn open_input(path: &Path) -> Result<Box<dyn Read>, String> {
     decompress(input, detect(&head)).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// A regular, uncompressed file mapped into memory, for commands that load it whole: large
+/// `bytes` payloads then load as views into the map (never copied) and are written out from it.
+/// `None` for standard input, compressed files, empty files, and files big enough to show a
+/// progress bar (which follows reads; those are read as a stream).
+pub fn map_input(path: &Path) -> Result<Option<brinery::bytes::Bytes>, String> {
+    if path.as_os_str() == "-" {
+        return Ok(None);
+    }
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let size = file.metadata().map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
+    if size == 0 || shows_progress(size) {
+        return Ok(None);
+    }
+    // SAFETY: the map is only read, through slices, while `brinery` holds it. Another process
+    // changing the file meanwhile changes what is read (a truncation can end the process with
+    // SIGBUS), the trade every tool reading files by mmap makes; a file still being written is
+    // better piped in through `-`.
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) };
+    let map = map.map_err(|e| format!("{}: {e}", path.display()))?;
+    if detect(&map[..MAGIC_LEN.min(map.len())]).is_some() {
+        return Ok(None);
+    }
+    Ok(Some(brinery::bytes::Bytes::from_owner(map)))
+}
+
 static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// Files at least this large show a progress bar while they are read (on a terminal).
@@ -95,11 +120,15 @@ pub fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
+fn shows_progress(size: u64) -> bool {
+    !QUIET.load(Ordering::Relaxed) && size >= PROGRESS_FROM && io::stderr().is_terminal()
+}
+
 /// A large regular file read while stderr is a terminal shows a progress bar there, cleared
 /// when the read ends; anything else is read as it is.
 fn with_progress(file: File, path: &Path) -> Box<dyn Read> {
     let size = file.metadata().map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
-    if QUIET.load(Ordering::Relaxed) || size < PROGRESS_FROM || !io::stderr().is_terminal() {
+    if !shows_progress(size) {
         return Box::new(file);
     }
     let style = ProgressStyle::with_template("{msg} {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} {eta}")

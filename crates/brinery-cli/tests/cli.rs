@@ -44,3 +44,42 @@ fn show_escapes_exactly_what_the_reference_cpython_escapes() {
     let ours = brinery(&["show", file.to_str().unwrap()]);
     assert!(ours.stdout == theirs.stdout, "show differs from python -m pickle on Unicode text");
 }
+
+/// A file is read through a memory map (large bytes as views into it) and standard input as a
+/// stream; both convert to what CPython writes for the same objects. Converting a file onto
+/// itself is refused before anything is written.
+#[test]
+fn convert_from_a_mapped_file_or_a_stream_writes_what_cpython_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.pkl");
+    let expected = dir.path().join("expected.pkl");
+    let script = "import pickle, sys\n\
+                  big = bytes(range(256)) * 400\n\
+                  objs = [[big, big, (big, b'small')], {'k': big, 'n': 1}]\n\
+                  with open(sys.argv[1], 'wb') as f:\n\
+                  \x20   for o, p in zip(objs, (5, 3)): pickle.dump(o, f, p)\n\
+                  with open(sys.argv[2], 'wb') as f:\n\
+                  \x20   for o in objs: pickle.dump(o, f, 4)\n";
+    let made = Command::new("python3").args(["-c", script]).arg(&input).arg(&expected).output().expect("python3");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let expected = std::fs::read(&expected).unwrap();
+
+    let mapped = dir.path().join("mapped.pkl");
+    let out = brinery(&["convert", "-p", "4", input.to_str().unwrap(), "-o", mapped.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(&mapped).unwrap() == expected, "mapped file: not CPython's bytes");
+
+    let streamed = Command::new(env!("CARGO_BIN_EXE_brinery"))
+        .args(["convert", "-p", "4", "-", "-o", "-"])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    assert!(streamed.status.success());
+    assert!(streamed.stdout == expected, "standard input: not CPython's bytes");
+
+    let before = std::fs::read(&input).unwrap();
+    let same = brinery(&["convert", input.to_str().unwrap(), "-o", input.to_str().unwrap()]);
+    assert!(!same.status.success());
+    assert!(String::from_utf8_lossy(&same.stderr).contains("input and output are the same file"));
+    assert_eq!(std::fs::read(&input).unwrap(), before, "the input is untouched");
+}

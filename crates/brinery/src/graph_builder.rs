@@ -24,7 +24,13 @@ pub struct GraphBuilder {
     empty_tuple: Option<Value>,
     policy: Arc<Policy>,
     max_objects: usize,
+    /// The input, when large bytes payloads become views into it (see [`GraphBuilder::sharing`]).
+    shared: Option<bytes::Bytes>,
 }
+
+/// Bytes payloads at least this long become views into a shared input instead of copies:
+/// below it a copy costs less than the view, and keeps no large input alive for a small value.
+pub const SHARE_FROM: usize = 4096;
 
 impl GraphBuilder {
     /// A builder that hands NEXT_BUFFER these buffers in order (or placeholders when `None`).
@@ -50,7 +56,16 @@ impl GraphBuilder {
             empty_tuple: None,
             policy: Arc::clone(&opts.policy),
             max_objects: opts.limits.objects,
+            shared: None,
         }
+    }
+
+    /// Make `bytes` payloads of [`SHARE_FROM`] bytes or more views into `input` instead of
+    /// copies, when the machine reads from a slice of it (as [`loads_shared`](crate::loads_shared)
+    /// does). A view keeps the whole input alive.
+    pub fn sharing(mut self, input: bytes::Bytes) -> Self {
+        self.shared = Some(input);
+        self
     }
 
     /// Finish with this root.
@@ -203,7 +218,14 @@ impl<'de> Builder<'de> for GraphBuilder {
     }
 
     fn bytes(&mut self, b: Chunk<'de, '_>) -> Result<Value> {
-        self.add(Object::Bytes(b.into_vec()))
+        if let (Chunk::Borrowed(part), Some(input)) = (&b, &self.shared) {
+            if part.len() >= SHARE_FROM {
+                if let Some(view) = view_of(input, part) {
+                    return self.add(Object::Bytes(view.into()));
+                }
+            }
+        }
+        self.add(Object::Bytes(b.into_vec().into()))
     }
 
     fn bytearray(&mut self, b: Chunk<'de, '_>) -> Result<Value> {
@@ -425,4 +447,11 @@ impl<'de> Builder<'de> for GraphBuilder {
             other => Err(Error::type_error(format!("READONLY_BUFFER on a '{}' object", other.type_name()))),
         }
     }
+}
+
+/// `part` as a view into `input`, when it lies inside it.
+fn view_of(input: &bytes::Bytes, part: &[u8]) -> Option<bytes::Bytes> {
+    let start = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= input.len()).then(|| input.slice(start..end))
 }

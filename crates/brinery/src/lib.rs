@@ -48,9 +48,11 @@ mod text;
 mod value;
 
 pub use builder::{Builder, Text};
+/// The shared-buffer crate [`PyBytes`] views and [`loads_shared`] take.
+pub use bytes;
 pub use dump::{dump_with, float_repr, DumpOptions, DEFAULT_PROTOCOL};
 pub use error::{Error, ErrorKind, Result};
-pub use graph_builder::GraphBuilder;
+pub use graph_builder::{GraphBuilder, SHARE_FROM};
 pub use machine::HIGHEST_PROTOCOL;
 /// The big-integer crate `Object::Int` and `Graph::int` use.
 pub use num_bigint;
@@ -58,7 +60,7 @@ pub use options::{Encoding, Limits, LoadOptions};
 pub use policy::{Policy, Preset};
 pub use value::{
     Buffer, CodePoints, Construct, Date, DateTime, DefaultDict, Deque, Dict, Global, Graph, Instance, ObjId, Object,
-    PyStr, Set, Time, TimeDelta, Value,
+    PyBytes, PyStr, Set, Time, TimeDelta, Value,
 };
 
 pub use serde_support::*;
@@ -76,6 +78,36 @@ pub fn loads(data: &[u8]) -> Result<Graph> {
 /// [`loads`] with options.
 pub fn loads_with(data: &[u8], opts: &LoadOptions) -> Result<Graph> {
     load_one(&mut SliceRead::new(data), opts)
+}
+
+/// [`loads_with`] from a shared buffer: `bytes` payloads of [`SHARE_FROM`] bytes or more become
+/// views into `input` ([`PyBytes::is_shared`]) instead of copies, so a pickle of large binary
+/// blobs loads without copying them. Any [`bytes::Bytes`] works: a `Vec<u8>` turned into one, or
+/// a memory-mapped file (`Bytes::from_owner`). The views keep `input` alive.
+///
+/// ```
+/// let data = brinery::dumps(&{
+///     let mut g = brinery::Graph::new();
+///     let root = g.bytes(&[7; 10_000]);
+///     g.set_root(root);
+///     g
+/// }, 5).unwrap();
+/// let input = brinery::bytes::Bytes::from(data);
+/// let g = brinery::loads_shared(&input, &Default::default()).unwrap();
+/// let Some(brinery::Object::Bytes(b)) = g.object(g.root()) else { panic!() };
+/// assert!(b.is_shared() && b.len() == 10_000);
+/// ```
+pub fn loads_shared(input: &bytes::Bytes, opts: &LoadOptions) -> Result<Graph> {
+    let mut b = GraphBuilder::with_options(opts);
+    // A smaller input has no payload to share; it skips the reference count.
+    if input.len() >= SHARE_FROM {
+        b = b.sharing(input.clone());
+    }
+    let r = &mut SliceRead::new(input);
+    match machine::run(r, &mut b, opts)? {
+        Some(root) => Ok(b.finish(root)),
+        None => Err(Error::from(ErrorKind::Eof).at(r.offset(), None)),
+    }
 }
 
 /// Load one pickle from a reader.
@@ -117,6 +149,15 @@ impl<R: std::io::Read> Stream<IoRead<R>> {
     /// Read pickles from any reader.
     pub fn from_reader(reader: R, opts: LoadOptions) -> Self {
         Stream::new(IoRead::new(reader), opts)
+    }
+}
+
+impl<'de> Stream<SliceRead<'de>> {
+    /// Read pickles from a shared buffer, large `bytes` payloads as views into it (see
+    /// [`loads_shared`]).
+    pub fn shared(input: &'de bytes::Bytes, opts: LoadOptions) -> Self {
+        let builder = GraphBuilder::with_options(&opts).sharing(input.clone());
+        Stream { reader: SliceRead::new(input), opts, builder, done: false }
     }
 }
 

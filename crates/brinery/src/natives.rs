@@ -71,7 +71,7 @@ fn is_latin1_name(name: &str) -> bool {
 /// `_codecs.encode(s, 'latin1')` form carry bytes).
 fn byte_data(g: &Graph, v: Value) -> Option<Vec<u8>> {
     match obj(g, v)? {
-        Object::Bytes(b) => Some(b.clone()),
+        Object::Bytes(b) => Some(b.to_vec()),
         Object::Str(s) => s.code_points().map(|c| u8::try_from(c).ok()).collect(),
         _ => None,
     }
@@ -137,10 +137,10 @@ fn tzinfo(g: &Graph, v: Option<&Value>) -> Option<Option<Value>> {
 pub(crate) fn from_call(g: &Graph, module: &str, name: &str, args: &[Value]) -> Result<Option<Object>> {
     let native = match (module, name, args) {
         ("_codecs", "encode", [s, enc]) if text(g, *enc).is_some_and(is_latin1_name) => match obj(g, *s) {
-            Some(Object::Str(_)) => byte_data(g, *s).map(Object::Bytes),
+            Some(Object::Str(_)) => byte_data(g, *s).map(|b| Object::Bytes(b.into())),
             _ => None,
         },
-        ("builtins", "bytes", []) => Some(Object::Bytes(Vec::new())),
+        ("builtins", "bytes", []) => Some(Object::Bytes(crate::PyBytes::new())),
         ("builtins", "bytearray", []) => Some(Object::ByteArray(Vec::new())),
         ("builtins", "bytearray", [b]) if matches!(obj(g, *b), Some(Object::Bytes(_))) => {
             byte_data(g, *b).map(Object::ByteArray)

@@ -110,6 +110,7 @@ fn cpython_corpus_round_trips_through_brinery() {
         let mut own_jobs = Vec::new();
         let mut ref_jobs = Vec::new();
         let mut files = 0;
+        let mut views_checked = 0;
         for entry in &manifest {
             let file = entry["file"].as_str().unwrap();
             let case = entry["case"].as_str().unwrap();
@@ -124,6 +125,19 @@ fn cpython_corpus_round_trips_through_brinery() {
                 }
             };
             assert_eq!(graphs.len(), count, "{file}: pickle count");
+            // The shared-input loader gives the same graphs (large bytes as views, not copies).
+            let shared = brinery::bytes::Bytes::from(data.clone());
+            let views: Vec<_> = brinery::Stream::shared(&shared, opts.clone()).collect::<Result<_, _>>().unwrap();
+            let dump = |gs: &[brinery::Graph]| gs.iter().map(|g| brinery::dumps(g, 5).ok()).collect::<Vec<_>>();
+            assert!(dump(&views) == dump(&graphs), "{file}: loads_shared differs from loads");
+            let shared_views = views
+                .iter()
+                .flat_map(|g| g.objects().filter(|(_, o)| matches!(o, brinery::Object::Bytes(b) if b.is_shared())))
+                .count();
+            let big_bytes = matches!(case, "bytes_70k" | "share_big_bytes")
+                && entry["protocol"].as_u64() >= Some(if py2 { 1 } else { 3 });
+            assert!(shared_views > 0 || !big_bytes, "{file}: large bytes loaded as copies");
+            views_checked += 1;
             files += 1;
             for proto in 0..=5u8 {
                 let mut bytes = Vec::new();
@@ -156,7 +170,8 @@ fn cpython_corpus_round_trips_through_brinery() {
         }
         let (p, f, s, report) = run_checker(py, &own_jobs, &dir, "own");
         say(format!(
-            "  {}: {files} files, {} jobs checked by {}: {p} passed, {f} failed, {s} not loadable by it",
+            "  {}: {files} files ({views_checked} also loaded as views), {} jobs checked by {}: {p} passed, {f} failed, \
+             {s} not loadable by it",
             py.version,
             own_jobs.len(),
             py.version

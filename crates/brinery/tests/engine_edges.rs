@@ -126,3 +126,35 @@ fn reused_scratch_carries_nothing_into_the_next_load() {
         assert_eq!(pair, ("secret".to_string(), "secret".to_string()));
     }
 }
+
+/// `loads_shared` makes views of large bytes payloads only, they outlive the caller's handle on
+/// the input, and a reader source (no shared buffer) always copies.
+#[test]
+fn shared_input_views_large_bytes_only() {
+    let big = vec![0xabu8; brinery::SHARE_FROM];
+    let small = vec![0xcdu8; brinery::SHARE_FROM - 1];
+    let mut g = brinery::Graph::new();
+    let (b, s) = (g.bytes(&big), g.bytes(&small));
+    let root = g.list(vec![b, s, b]);
+    g.set_root(root);
+    let data = brinery::dumps(&g, 5).unwrap();
+
+    let input = brinery::bytes::Bytes::from(data.clone());
+    let at = input.as_ptr() as usize..input.as_ptr() as usize + input.len();
+    let loaded = brinery::loads_shared(&input, &Default::default()).unwrap();
+    drop(input);
+    let Some(Object::List(items)) = loaded.object(loaded.root()) else { panic!("a list") };
+    assert_eq!(items[0], items[2], "one object referenced twice");
+    let bytes_of = |v: Value| match loaded.object(v) {
+        Some(Object::Bytes(b)) => b,
+        other => panic!("bytes expected, got {other:?}"),
+    };
+    assert!(bytes_of(items[0]).is_shared() && at.contains(&(bytes_of(items[0]).as_ptr() as usize)));
+    assert!(!bytes_of(items[1]).is_shared());
+    assert_eq!(bytes_of(items[0]), &big);
+    assert_eq!(bytes_of(items[1]), &small);
+    assert_eq!(brinery::dumps(&loaded, 5).unwrap(), data);
+
+    let streamed = brinery::load(&data[..], &Default::default()).unwrap();
+    assert!(streamed.objects().all(|(_, o)| !matches!(o, Object::Bytes(b) if b.is_shared())));
+}

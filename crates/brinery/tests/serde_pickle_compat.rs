@@ -344,7 +344,8 @@ fn as_value(g: &brinery::Graph, v: brinery::Value) -> Value {
         brinery::Value::Float(f) => Value::F64(f),
         brinery::Value::Ref(id) => match g.get(id) {
             O::Str(s) => Value::String(s.as_str().unwrap().to_owned()),
-            O::Bytes(b) | O::ByteArray(b) => Value::Bytes(b.clone()),
+            O::Bytes(b) => Value::Bytes(b.to_vec()),
+            O::ByteArray(b) => Value::Bytes(b.clone()),
             O::Int(n) => Value::Int((**n).clone()),
             O::List(items) => Value::List(items.iter().map(|&i| as_value(g, i)).collect()),
             O::Tuple(items) => Value::Tuple(items.iter().map(|&i| as_value(g, i)).collect()),

@@ -604,7 +604,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                     self.e.write_payload(&header, b)?;
                     self.memoize(id);
                 } else {
-                    let data = b.clone();
+                    let data = crate::PyBytes::from(b.clone());
                     let callable = self.temp_global("builtins", "bytearray");
                     let args = if data.is_empty() { Vec::new() } else { vec![self.temp(Object::Bytes(data))] };
                     let args = self.temp(Object::Tuple(args));

@@ -27,7 +27,7 @@ fn call(callable: Value, args: Value) -> Instance {
 }
 
 fn with_tz(cx: &mut NativeCx<'_>, state: Vec<u8>, tz: Option<Value>) -> Value {
-    let state = cx.temp(Object::Bytes(state));
+    let state = cx.temp(Object::Bytes(state.into()));
     let items = match tz {
         Some(tz) => vec![state, tz],
         None => vec![state],

@@ -602,7 +602,7 @@ impl Decoder {
 fn leaf_node(tag: &str, v: &Json, map: &Map<String, Json>, loc: &Loc<'_>, tl: &Loc<'_>) -> Option<Result<Object>> {
     let obj = match tag {
         "$str" => surrogate_str(v, tl).map(Object::Str),
-        "$bytes" => base64_data(v, tl).map(Object::Bytes),
+        "$bytes" => base64_data(v, tl).map(|b| Object::Bytes(b.into())),
         "$bytearray" => base64_data(v, tl).map(Object::ByteArray),
         "$int" => big_int(v, tl).map(|n| Object::Int(Box::new(n))),
         "$global" => global_name(v, tl)

@@ -131,7 +131,8 @@ impl<'g> Lossy<'g> {
     fn leaf(&self, obj: &Object) -> J {
         match obj {
             Object::Str(s) => J::Str(lossy_text(s)),
-            Object::Bytes(b) | Object::ByteArray(b) => J::Str(b64(b)),
+            Object::Bytes(b) => J::Str(b64(b)),
+            Object::ByteArray(b) => J::Str(b64(b)),
             Object::Buffer(b) => b.data.as_deref().map_or(J::Null, |d| J::Str(b64(d))),
             Object::Int(n) => {
                 if let Ok(i) = i64::try_from(&**n) {

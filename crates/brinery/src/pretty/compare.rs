@@ -338,8 +338,8 @@ impl<'g> Cmp<'g> {
                         }
                         (Some(x), Some(y)) => match (x, y) {
                             (Object::Str(p), Object::Str(q)) => p == q,
-                            (Object::Bytes(p) | Object::ByteArray(p), Object::Bytes(q) | Object::ByteArray(q)) => {
-                                p == q
+                            (Object::Bytes(_) | Object::ByteArray(_), Object::Bytes(_) | Object::ByteArray(_)) => {
+                                x.bytes_like() == y.bytes_like()
                             }
                             (Object::Tuple(p), Object::Tuple(q)) | (Object::List(p), Object::List(q)) => {
                                 if p.len() != q.len() {
@@ -402,7 +402,9 @@ impl<'g> Cmp<'g> {
             let (Some(x), Some(y)) = (g.object(a), g.object(b)) else { return None };
             return match (x, y) {
                 (Object::Str(p), Object::Str(q)) => Some(p.as_bytes() < q.as_bytes()),
-                (Object::Bytes(p) | Object::ByteArray(p), Object::Bytes(q) | Object::ByteArray(q)) => Some(p < q),
+                (Object::Bytes(_) | Object::ByteArray(_), Object::Bytes(_) | Object::ByteArray(_)) => {
+                    Some(x.bytes_like() < y.bytes_like())
+                }
                 (Object::Tuple(p), Object::Tuple(q)) | (Object::List(p), Object::List(q)) => {
                     let i = (0..p.len().min(q.len())).find(|&i| !self.eq(p[i], q[i]));
                     match i {

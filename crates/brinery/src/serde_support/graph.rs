@@ -78,7 +78,7 @@ pub(crate) fn tape_to_graph(tape: &Tape<'_>, root: V) -> Result<Graph> {
         let obj = match &tape.nodes[id as usize] {
             Node::Str(t) => Object::Str(PyStr::from(tape.str_of(*t))),
             Node::Surrogates(b) => Object::Str(PyStr::from_slice(b).map_err(Error::invalid)?),
-            Node::Bytes(b) => Object::Bytes(tape.bytes_of(*b).to_vec()),
+            Node::Bytes(b) => Object::Bytes(tape.bytes_of(*b).into()),
             Node::ByteArray(b) => Object::ByteArray(tape.bytes_of(*b).to_vec()),
             Node::Big(n) => Object::Int(Box::new(n.clone())),
             Node::List(items) => Object::List(tape.seq(items).iter().map(|&v| mv(v)).collect()),

@@ -6,10 +6,12 @@
 //! frees a flat vector, so no nesting depth can overflow the stack.
 
 mod keys;
+mod pybytes;
 mod pystr;
 mod stdlib;
 
 pub use keys::{Dict, Set};
+pub use pybytes::PyBytes;
 pub use pystr::{CodePoints, PyStr};
 pub use stdlib::{Date, DateTime, Time, TimeDelta};
 
@@ -180,7 +182,7 @@ pub enum Object {
     /// `str`.
     Str(PyStr),
     /// `bytes`.
-    Bytes(Vec<u8>),
+    Bytes(PyBytes),
     /// `bytearray`.
     ByteArray(Vec<u8>),
     /// An `int` beyond 64 bits.
@@ -256,6 +258,15 @@ pub struct Deque {
 }
 
 impl Object {
+    /// The content of a `bytes` or `bytearray`.
+    pub(crate) fn bytes_like(&self) -> Option<&[u8]> {
+        match self {
+            Object::Bytes(b) => Some(b),
+            Object::ByteArray(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// Call `f` with every value this object refers to directly (items, keys and values,
     /// arguments, state …), in the order writers visit them.
     pub fn for_each_value(&self, mut f: impl FnMut(Value)) {
@@ -466,7 +477,7 @@ impl Graph {
 
     /// Add bytes.
     pub fn bytes(&mut self, b: &[u8]) -> Value {
-        self.add(Object::Bytes(b.to_vec()))
+        self.add(Object::Bytes(PyBytes::from(b)))
     }
 
     /// Add a list.
