@@ -582,6 +582,10 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, 'de> {
     }
 
     fn deserialize_str<Vi: Visitor<'de>>(mut self, visitor: Vi) -> Result<Vi::Value> {
+        // The usual case first: text borrowed from the input.
+        if let Some(Node::Str(Txt::Borrowed(s))) = self.node() {
+            return visitor.visit_borrowed_str(s);
+        }
         self.prepare()?;
         self.str_or_mismatch(visitor)
     }
@@ -721,6 +725,9 @@ impl<'de> de::Deserializer<'de> for ValueDe<'_, 'de> {
     }
 
     fn deserialize_identifier<Vi: Visitor<'de>>(mut self, visitor: Vi) -> Result<Vi::Value> {
+        if let Some(Node::Str(Txt::Borrowed(s))) = self.node() {
+            return visitor.visit_borrowed_str(s);
+        }
         self.prepare()?;
         match self.v {
             V::Int(i) if i >= 0 => visitor.visit_u64(i as u64),
