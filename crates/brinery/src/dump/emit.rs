@@ -286,3 +286,42 @@ pub(crate) fn raw_unicode_escape(code_points: impl Iterator<Item = u32>, out: &m
         }
     }
 }
+
+/// An opcode and the length of the payload after it, built on the stack (one per str or bytes
+/// written, so no allocation).
+pub(crate) struct SizedOp {
+    buf: [u8; 9],
+    len: u8,
+}
+
+impl SizedOp {
+    /// `short` with a one-byte length below 256 (when there is one), `long` with four bytes up
+    /// to 4 GiB, `long8` (when there is one) with eight beyond; `None` when `n` fits none.
+    #[inline]
+    pub(crate) fn pick(n: usize, short: Option<u8>, long: u8, long8: Option<u8>) -> Option<SizedOp> {
+        match (short, u32::try_from(n), long8) {
+            (Some(op), _, _) if n < 256 => Some(SizedOp::with(op, &[n as u8])),
+            (_, Ok(n), _) => Some(SizedOp::with(long, &n.to_le_bytes())),
+            (_, Err(_), Some(op)) => Some(SizedOp::eight(op, n)),
+            _ => None,
+        }
+    }
+
+    /// `op` with an eight-byte length.
+    #[inline]
+    pub(crate) fn eight(op: u8, n: usize) -> SizedOp {
+        SizedOp::with(op, &(n as u64).to_le_bytes())
+    }
+
+    #[inline]
+    fn with(op: u8, len: &[u8]) -> SizedOp {
+        let mut buf = [0u8; 9];
+        buf[0] = op;
+        buf[1..=len.len()].copy_from_slice(len);
+        SizedOp { buf, len: 1 + len.len() as u8 }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+}

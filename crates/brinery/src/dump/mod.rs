@@ -12,7 +12,7 @@ pub use repr::float_repr;
 use crate::error::{Error, Result};
 use crate::opcodes::op;
 use crate::value::{Construct, Global, Graph, Object, Value};
-use emit::{IoSink, Out, Sink, VecSink};
+use emit::{IoSink, Out, Sink, SizedOp, VecSink};
 use num_bigint::BigInt;
 use std::collections::HashMap;
 use std::io::Write;
@@ -547,41 +547,28 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 } else {
                     let data = s.as_bytes();
                     let n = data.len();
-                    let header = if n < 256 && proto >= 4 {
-                        vec![op::SHORT_BINUNICODE, n as u8]
-                    } else if n <= u32::MAX as usize {
-                        let mut h = vec![op::BINUNICODE];
-                        h.extend_from_slice(&(n as u32).to_le_bytes());
-                        h
-                    } else if proto >= 4 {
-                        let mut h = vec![op::BINUNICODE8];
-                        h.extend_from_slice(&(n as u64).to_le_bytes());
-                        h
-                    } else {
+                    let p4 = proto >= 4;
+                    let Some(header) = SizedOp::pick(
+                        n,
+                        p4.then_some(op::SHORT_BINUNICODE),
+                        op::BINUNICODE,
+                        p4.then_some(op::BINUNICODE8),
+                    ) else {
                         return Err(Error::unpicklable("cannot serialize a string larger than 4GiB"));
                     };
                     let data = lookup_str(g, &self.scratch, id);
-                    self.e.write_payload(&header, data)?;
+                    self.e.write_payload(header.as_bytes(), data)?;
                 }
                 self.memoize(id);
             }
             Object::Bytes(b) => {
                 if proto >= 3 {
                     let n = b.len();
-                    let header = if n < 256 {
-                        vec![op::SHORT_BINBYTES, n as u8]
-                    } else if n <= u32::MAX as usize {
-                        let mut h = vec![op::BINBYTES];
-                        h.extend_from_slice(&(n as u32).to_le_bytes());
-                        h
-                    } else if proto >= 4 {
-                        let mut h = vec![op::BINBYTES8];
-                        h.extend_from_slice(&(n as u64).to_le_bytes());
-                        h
-                    } else {
+                    let long8 = (proto >= 4).then_some(op::BINBYTES8);
+                    let Some(header) = SizedOp::pick(n, Some(op::SHORT_BINBYTES), op::BINBYTES, long8) else {
                         return Err(Error::unpicklable("cannot serialize a bytes object larger than 4 GiB"));
                     };
-                    self.e.write_payload(&header, lookup_bytes(g, &self.scratch, id))?;
+                    self.e.write_payload(header.as_bytes(), lookup_bytes(g, &self.scratch, id))?;
                     self.memoize(id);
                 } else if b.is_empty() {
                     let callable = self.temp_global("builtins", "bytes");
@@ -599,9 +586,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             }
             Object::ByteArray(b) => {
                 if proto >= 5 {
-                    let mut header = vec![op::BYTEARRAY8];
-                    header.extend_from_slice(&(b.len() as u64).to_le_bytes());
-                    self.e.write_payload(&header, b)?;
+                    self.e.write_payload(SizedOp::eight(op::BYTEARRAY8, b.len()).as_bytes(), b)?;
                     self.memoize(id);
                 } else {
                     let data = crate::PyBytes::from(b.clone());
@@ -727,21 +712,10 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                     let data = buf.data.as_deref().unwrap_or_default();
                     let n = data.len();
                     let header = if readonly {
-                        if n < 256 {
-                            vec![op::SHORT_BINBYTES, n as u8]
-                        } else if n <= u32::MAX as usize {
-                            let mut h = vec![op::BINBYTES];
-                            h.extend_from_slice(&(n as u32).to_le_bytes());
-                            h
-                        } else {
-                            let mut h = vec![op::BINBYTES8];
-                            h.extend_from_slice(&(n as u64).to_le_bytes());
-                            h
-                        }
+                        SizedOp::pick(n, Some(op::SHORT_BINBYTES), op::BINBYTES, Some(op::BINBYTES8))
+                            .unwrap_or_else(|| SizedOp::eight(op::BINBYTES8, n))
                     } else {
-                        let mut h = vec![op::BYTEARRAY8];
-                        h.extend_from_slice(&(n as u64).to_le_bytes());
-                        h
+                        SizedOp::eight(op::BYTEARRAY8, n)
                     };
                     if proto < 3 {
                         return Err(Error::unpicklable("PickleBuffer can only be pickled with protocol >= 3"));
@@ -753,7 +727,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                         Object::Buffer(b) => b.data.as_deref().unwrap_or_default(),
                         _ => &[],
                     };
-                    self.e.write_payload(&header, data)?;
+                    self.e.write_payload(header.as_bytes(), data)?;
                     self.memoize(id);
                 } else {
                     self.e.op(op::NEXT_BUFFER);
