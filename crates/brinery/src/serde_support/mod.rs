@@ -108,6 +108,7 @@
 //! | `serde_pickle::Error` | [`Error`], with the path to the failing value |
 
 mod de;
+mod direct;
 mod graph;
 mod natives;
 mod ser;
@@ -421,6 +422,9 @@ pub fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8]) -> Result<T> {
 
 /// [`from_slice`] with options.
 pub fn from_slice_with<'de, T: Deserialize<'de>>(data: &'de [u8], opts: &DeOptions) -> Result<T> {
+    if let Some(value) = direct::from_slice(data, opts) {
+        return Ok(value);
+    }
     let mut de = Deserializer::from_slice(data, opts)?;
     T::deserialize(&mut de)
 }

@@ -1,0 +1,574 @@
+//! The direct path of [`from_slice`](super::from_slice): CPython's usual layout read straight
+//! from the input into the caller's type, without building a tape first.
+//!
+//! That layout is containers opened empty and filled by `MARK … APPENDS` / `MARK … SETITEMS`
+//! batches (or one `item APPEND` / `key value SETITEM`), text and bytes memoized and fetched
+//! back with BINGET. Scalars, str and bytes are handed to the tape deserializer's own methods as
+//! one-node tapes, so they behave exactly as there. Anything else — tuples other than `()`,
+//! instances, globals, a container referenced twice, Python 2 strings, a limit that could be
+//! reached, an error of any kind — gives `None`, and the caller reads the pickle again through
+//! the tape, which produces the same value or the error with its path.
+//!
+//! Why it is sound: every value this path accepts is complete when the next opcode is one that
+//! pushes (a value start) or closes the batch it is in, and no opcode it accepts pops or
+//! changes earlier stack items; any other opcode is a surprise and ends the attempt. Where the
+//! format is ambiguous without looking ahead (`item APPEND` after a list's batches, or the
+//! list's next sibling), a short lookahead over one or two scalar or text items decides, and a
+//! wrong guess still ends in a surprise, never in a different value.
+
+use super::de::{Core, Flags, ValueDe, GRAPH_TOKEN};
+use super::tape::{Bin, Items, Node, Txt, V};
+use super::{spare, DeOptions};
+use crate::error::{Error, Result};
+use crate::opcodes::op;
+use crate::text::{decode_long, IntArg};
+use serde::de::{self, DeserializeSeed, IgnoredAny, Visitor};
+use serde::Deserialize;
+
+/// `T` read by the direct path, or `None` when the tape must read it.
+pub(crate) fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8], opts: &DeOptions) -> Option<T> {
+    if !within_limits(data.len(), opts) {
+        return None;
+    }
+    let mut d = Direct {
+        data,
+        pos: 0,
+        core: Core::new(spare::tape(), V::None, Flags::from(opts)),
+        memo: Vec::new(),
+        depth: 0,
+        max_depth: opts.max_depth,
+        key: false,
+    };
+    if d.peek().ok()? == op::PROTO {
+        let p = *data.get(d.pos + 1)?;
+        if p > crate::HIGHEST_PROTOCOL {
+            return None;
+        }
+        d.pos += 2;
+    }
+    let value = T::deserialize(&mut d).ok()?;
+    if d.peek().ok()? != op::STOP {
+        return None;
+    }
+    d.pos += 1;
+    (opts.allow_trailing || d.pos == data.len()).then_some(value)
+}
+
+/// Each opcode takes at least one byte, so no limit can be reached on an input no longer than
+/// every limit; longer inputs go through the tape, which counts. Open marks stay within the
+/// nesting depth here.
+fn within_limits(len: usize, opts: &DeOptions) -> bool {
+    let l = &opts.load.limits;
+    let n = len as u64;
+    n <= l.stack as u64
+        && n <= l.memo as u64
+        && n <= l.objects as u64
+        && n <= l.bytes
+        && n <= l.opcodes
+        && l.marks > opts.max_depth + 1
+}
+
+/// What a memo entry holds.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// A scalar, str or bytes (kept as a node of the one-node tapes).
+    Leaf(V),
+    /// A container: fetching it again means sharing, which needs the tape.
+    Container,
+}
+
+enum Start {
+    Leaf(V),
+    List,
+    Dict,
+}
+
+/// Any failure: the tape takes over (and reports real errors itself).
+fn surprise() -> Error {
+    Error::invalid("not the direct layout")
+}
+
+struct Direct<'de> {
+    data: &'de [u8],
+    pos: usize,
+    /// Holds the leaf nodes being read and the memoized ones.
+    core: Core<'de>,
+    memo: Vec<Slot>,
+    depth: usize,
+    max_depth: usize,
+    /// The next value is a dict key.
+    key: bool,
+}
+
+impl<'de> Direct<'de> {
+    /// The next opcode, FRAME headers skipped.
+    #[inline(always)]
+    fn peek(&mut self) -> Result<u8> {
+        loop {
+            let code = *self.data.get(self.pos).ok_or_else(surprise)?;
+            if code != op::FRAME {
+                return Ok(code);
+            }
+            let n = self.fixed::<8>(self.pos + 1)?;
+            let n = u64::from_le_bytes(n);
+            if n > (self.data.len() - self.pos - 9) as u64 {
+                return Err(surprise());
+            }
+            self.pos += 9;
+        }
+    }
+
+    #[inline(always)]
+    fn fixed<const N: usize>(&self, at: usize) -> Result<[u8; N]> {
+        let bytes = self.data.get(at..at + N).ok_or_else(surprise)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(bytes);
+        Ok(out)
+    }
+
+    /// `n` payload bytes at `at`.
+    #[inline(always)]
+    fn payload(&self, at: usize, n: u64) -> Result<&'de [u8]> {
+        let end = (at as u64).checked_add(n).filter(|&e| e <= self.data.len() as u64).ok_or_else(surprise)?;
+        Ok(&self.data[at..end as usize])
+    }
+
+    fn expect(&mut self, code: u8) -> Result<()> {
+        if self.peek()? != code {
+            return Err(surprise());
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Read the start of a value: a whole scalar, str or bytes (as a node), or the opening of a
+    /// list or dict; then the memo writes that follow it.
+    #[inline(always)]
+    fn start(&mut self) -> Result<Start> {
+        let code = self.peek()?;
+        let at = self.pos + 1;
+        let (start, next) = match code {
+            op::NONE => (Start::Leaf(V::None), at),
+            op::NEWTRUE => (Start::Leaf(V::Bool(true)), at),
+            op::NEWFALSE => (Start::Leaf(V::Bool(false)), at),
+            op::BININT1 => (Start::Leaf(V::Int(self.fixed::<1>(at)?[0] as i64)), at + 1),
+            op::BININT2 => (Start::Leaf(V::Int(u16::from_le_bytes(self.fixed(at)?) as i64)), at + 2),
+            op::BININT => (Start::Leaf(V::Int(i32::from_le_bytes(self.fixed(at)?) as i64)), at + 4),
+            op::BINFLOAT => (Start::Leaf(V::Float(f64::from_be_bytes(self.fixed(at)?))), at + 8),
+            op::LONG1 => {
+                let n = self.fixed::<1>(at)?[0] as u64;
+                let v = match decode_long(self.payload(at + 1, n)?) {
+                    IntArg::Small(i) => V::Int(i),
+                    IntArg::Bool(b) => V::Bool(b),
+                    IntArg::Big(big) => self.node(Node::Big(big))?,
+                };
+                (Start::Leaf(v), at + 1 + n as usize)
+            }
+            op::SHORT_BINUNICODE | op::BINUNICODE | op::BINUNICODE8 => {
+                let (n, from) = self.length(code, at)?;
+                let s = std::str::from_utf8(self.payload(from, n)?).map_err(|_| surprise())?;
+                (Start::Leaf(self.node(Node::Str(Txt::Borrowed(s)))?), from + n as usize)
+            }
+            op::SHORT_BINBYTES | op::BINBYTES | op::BINBYTES8 => {
+                let (n, from) = self.length(code, at)?;
+                let b = self.payload(from, n)?;
+                (Start::Leaf(self.node(Node::Bytes(Bin::Borrowed(b)))?), from + n as usize)
+            }
+            op::EMPTY_TUPLE => (Start::Leaf(self.node(Node::Tuple(Items::Range(0, 0)))?), at),
+            op::BINGET | op::LONG_BINGET => {
+                let (idx, next) = match code {
+                    op::BINGET => (self.fixed::<1>(at)?[0] as usize, at + 1),
+                    _ => (u32::from_le_bytes(self.fixed(at)?) as usize, at + 4),
+                };
+                match self.memo.get(idx) {
+                    Some(&Slot::Leaf(v)) => (Start::Leaf(v), next),
+                    _ => return Err(surprise()),
+                }
+            }
+            op::EMPTY_LIST => (Start::List, at),
+            op::EMPTY_DICT => (Start::Dict, at),
+            _ => return Err(surprise()),
+        };
+        self.pos = next;
+        let slot = match start {
+            Start::Leaf(v) => Slot::Leaf(v),
+            Start::List | Start::Dict => Slot::Container,
+        };
+        self.memo_writes(slot)?;
+        Ok(start)
+    }
+
+    /// The length field of a sized opcode at `at`, and where the payload starts.
+    #[inline]
+    fn length(&self, code: u8, at: usize) -> Result<(u64, usize)> {
+        Ok(match code {
+            op::SHORT_BINUNICODE | op::SHORT_BINBYTES => (self.fixed::<1>(at)?[0] as u64, at + 1),
+            op::BINUNICODE | op::BINBYTES => (u32::from_le_bytes(self.fixed(at)?) as u64, at + 4),
+            _ => (u64::from_le_bytes(self.fixed(at)?), at + 8),
+        })
+    }
+
+    /// Memo writes right after a value, in CPython's order (each the next index); anything
+    /// else (overwrites, gaps) is left to the tape.
+    #[inline(always)]
+    fn memo_writes(&mut self, slot: Slot) -> Result<()> {
+        loop {
+            let code = self.peek()?;
+            let (idx, len) = match code {
+                op::MEMOIZE => (self.memo.len(), 1),
+                op::BINPUT => (self.fixed::<1>(self.pos + 1)?[0] as usize, 2),
+                op::LONG_BINPUT => (u32::from_le_bytes(self.fixed(self.pos + 1)?) as usize, 5),
+                _ => return Ok(()),
+            };
+            if idx != self.memo.len() {
+                return Err(surprise());
+            }
+            self.memo.push(slot);
+            self.pos += len;
+        }
+    }
+
+    #[inline(always)]
+    fn node(&mut self, node: Node<'de>) -> Result<V> {
+        self.core.tape.push(node)
+    }
+
+    /// Drop the node of a leaf that was read, unless the memo keeps it.
+    #[inline(always)]
+    fn release(&mut self, v: V, mark: usize) {
+        if let V::N(id) = v {
+            if id as usize >= mark && !matches!(self.memo.last(), Some(Slot::Leaf(V::N(m))) if *m == id) {
+                self.core.tape.nodes.truncate(mark);
+            }
+        }
+    }
+
+    /// Whether the opcodes at `at` are `count` scalar or text items (with their memo writes)
+    /// followed by `close`: how one `item APPEND` or `key value SETITEM` reads.
+    fn items_then(&self, mut at: usize, count: usize, close: u8) -> bool {
+        for _ in 0..count {
+            match self.skip_leaf(at) {
+                Some(next) => at = next,
+                None => return false,
+            }
+        }
+        self.op_at(at).map(|(code, _)| code) == Some(close)
+    }
+
+    /// The opcode at `at` (FRAME headers skipped) and its position.
+    fn op_at(&self, mut at: usize) -> Option<(u8, usize)> {
+        loop {
+            let code = *self.data.get(at)?;
+            if code != op::FRAME {
+                return Some((code, at));
+            }
+            at += 9;
+        }
+    }
+
+    /// Past one scalar or text item and its memo writes, without reading it.
+    fn skip_leaf(&self, at: usize) -> Option<usize> {
+        let (code, at) = self.op_at(at)?;
+        let arg = at + 1;
+        let mut next = match code {
+            op::NONE | op::NEWTRUE | op::NEWFALSE | op::EMPTY_TUPLE => arg,
+            op::BININT1 | op::BINGET => arg + 1,
+            op::BININT2 => arg + 2,
+            op::BININT | op::LONG_BINGET => arg + 4,
+            op::BINFLOAT => arg + 8,
+            op::LONG1 => arg + 1 + *self.data.get(arg)? as usize,
+            op::SHORT_BINUNICODE | op::BINUNICODE | op::BINUNICODE8 | op::SHORT_BINBYTES | op::BINBYTES
+            | op::BINBYTES8 => {
+                let (n, from) = self.length(code, arg).ok()?;
+                usize::try_from(n).ok()?.checked_add(from)?
+            }
+            _ => return None,
+        };
+        loop {
+            let (code, at) = self.op_at(next)?;
+            next = match code {
+                op::MEMOIZE => at + 1,
+                op::BINPUT => at + 2,
+                op::LONG_BINPUT => at + 5,
+                _ => return Some(at),
+            };
+        }
+    }
+
+    /// One item, key or value; a `Deserialize` that did not read it leaves the input where it
+    /// was, which would misplace everything after, so the tape takes over.
+    #[inline(always)]
+    fn read<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
+        let at = self.pos;
+        let value = seed.deserialize(&mut *self)?;
+        if self.pos == at {
+            return Err(surprise());
+        }
+        Ok(value)
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            return Err(surprise());
+        }
+        Ok(())
+    }
+
+    /// Hand a leaf to the tape deserializer's method of the same name.
+    #[inline(always)]
+    fn leaf<T>(&mut self, v: V, mark: usize, read: impl FnOnce(ValueDe<'_, 'de>) -> Result<T>) -> Result<T> {
+        let key = std::mem::take(&mut self.key);
+        let r = read(ValueDe { de: &mut self.core, v, key });
+        self.release(v, mark);
+        r
+    }
+
+    fn list<Vi: Visitor<'de>>(&mut self, visitor: Vi) -> Result<Vi::Value> {
+        if self.key {
+            return Err(surprise());
+        }
+        self.enter()?;
+        let mut acc = ListAcc { d: self, batch: false, done: false };
+        let value = visitor.visit_seq(&mut acc)?;
+        // The tape reports a list longer than the visitor took.
+        if de::SeqAccess::next_element::<IgnoredAny>(&mut acc)?.is_some() {
+            return Err(surprise());
+        }
+        self.depth -= 1;
+        Ok(value)
+    }
+
+    fn dict<Vi: Visitor<'de>>(&mut self, visitor: Vi) -> Result<Vi::Value> {
+        if self.key {
+            return Err(surprise());
+        }
+        self.enter()?;
+        let mut acc = DictAcc { d: self, batch: false, single: false, done: false };
+        let value = visitor.visit_map(&mut acc)?;
+        if de::MapAccess::next_key::<IgnoredAny>(&mut acc)?.is_some() {
+            return Err(surprise());
+        }
+        self.depth -= 1;
+        Ok(value)
+    }
+}
+
+struct ListAcc<'a, 'de> {
+    d: &'a mut Direct<'de>,
+    /// Inside a MARK … APPENDS batch.
+    batch: bool,
+    done: bool,
+}
+
+impl<'de> de::SeqAccess<'de> for ListAcc<'_, 'de> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let code = self.d.peek()?;
+            if self.batch {
+                if code == op::APPENDS {
+                    self.d.pos += 1;
+                    self.batch = false;
+                    continue;
+                }
+                return self.d.read(seed).map(Some);
+            }
+            if code == op::MARK {
+                self.d.pos += 1;
+                self.batch = true;
+            } else if self.d.items_then(self.d.pos, 1, op::APPEND) {
+                let value = self.d.read(seed)?;
+                self.d.expect(op::APPEND)?;
+                return Ok(Some(value));
+            } else {
+                self.done = true;
+            }
+        }
+    }
+}
+
+struct DictAcc<'a, 'de> {
+    d: &'a mut Direct<'de>,
+    /// Inside a MARK … SETITEMS batch.
+    batch: bool,
+    /// The key just read is a `key value SETITEM`.
+    single: bool,
+    done: bool,
+}
+
+impl<'de> de::MapAccess<'de> for DictAcc<'_, 'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            let code = self.d.peek()?;
+            if self.batch {
+                if code == op::SETITEMS {
+                    self.d.pos += 1;
+                    self.batch = false;
+                    continue;
+                }
+                break;
+            }
+            if code == op::MARK {
+                self.d.pos += 1;
+                self.batch = true;
+            } else if self.d.items_then(self.d.pos, 2, op::SETITEM) {
+                self.single = true;
+                break;
+            } else {
+                self.done = true;
+            }
+        }
+        self.d.key = true;
+        let key = self.d.read(seed);
+        self.d.key = false;
+        key.map(Some)
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
+        let value = self.d.read(seed)?;
+        if std::mem::take(&mut self.single) {
+            self.d.expect(op::SETITEM)?;
+        }
+        Ok(value)
+    }
+}
+
+/// Methods that take a leaf only (a container is left to the tape).
+macro_rules! leaf_only {
+    ($($method:ident)*) => {$(
+        fn $method<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+            let mark = self.core.tape.nodes.len();
+            match self.start()? {
+                Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::$method(de, visitor)),
+                Start::List | Start::Dict => Err(surprise()),
+            }
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
+    type Error = Error;
+
+    leaf_only! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128 deserialize_f32
+        deserialize_f64 deserialize_char deserialize_str deserialize_string deserialize_identifier
+        deserialize_unit
+    }
+
+    fn deserialize_any<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+        let mark = self.core.tape.nodes.len();
+        match self.start()? {
+            Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::deserialize_any(de, visitor)),
+            Start::List => self.list(visitor),
+            Start::Dict => self.dict(visitor),
+        }
+    }
+
+    fn deserialize_bytes<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+        let mark = self.core.tape.nodes.len();
+        match self.start()? {
+            Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::deserialize_bytes(de, visitor)),
+            Start::List => self.list(visitor),
+            Start::Dict => Err(surprise()),
+        }
+    }
+
+    fn deserialize_byte_buf<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+        self.deserialize_bytes(visitor)
+    }
+
+    fn deserialize_option<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+        if self.peek()? == op::NONE {
+            self.start()?;
+            self.key = false;
+            return visitor.visit_none();
+        }
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_unit_struct<Vi: Visitor<'de>>(self, _name: &'static str, visitor: Vi) -> Result<Vi::Value> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_newtype_struct<Vi: Visitor<'de>>(self, name: &'static str, visitor: Vi) -> Result<Vi::Value> {
+        if name == GRAPH_TOKEN {
+            return Err(surprise());
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_seq<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+        let mark = self.core.tape.nodes.len();
+        match self.start()? {
+            Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::deserialize_seq(de, visitor)),
+            Start::List => self.list(visitor),
+            Start::Dict => Err(surprise()),
+        }
+    }
+
+    fn deserialize_tuple<Vi: Visitor<'de>>(self, _len: usize, visitor: Vi) -> Result<Vi::Value> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<Vi: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: Vi,
+    ) -> Result<Vi::Value> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+        let mark = self.core.tape.nodes.len();
+        match self.start()? {
+            Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::deserialize_map(de, visitor)),
+            Start::Dict => self.dict(visitor),
+            Start::List => Err(surprise()),
+        }
+    }
+
+    fn deserialize_struct<Vi: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: Vi,
+    ) -> Result<Vi::Value> {
+        let mark = self.core.tape.nodes.len();
+        match self.start()? {
+            Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::deserialize_struct(de, name, fields, visitor)),
+            Start::Dict => self.dict(visitor),
+            Start::List => self.list(visitor),
+        }
+    }
+
+    fn deserialize_enum<Vi: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: Vi,
+    ) -> Result<Vi::Value> {
+        let mark = self.core.tape.nodes.len();
+        match self.start()? {
+            Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::deserialize_enum(de, name, variants, visitor)),
+            Start::List | Start::Dict => Err(surprise()),
+        }
+    }
+
+    fn deserialize_ignored_any<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+        // The tape does not look at an ignored value; here it still has to be read past.
+        de::Deserializer::deserialize_any(&mut *self, IgnoredAny)?;
+        visitor.visit_unit()
+    }
+}

@@ -1,0 +1,232 @@
+//! `from_slice` reads CPython's usual layout directly and gives way to the tape for anything
+//! else. Whatever it reads must be what the tape reads: the same value, or the same error. Both
+//! paths are compared on the CPython corpus (every pickle, as a self-describing value and as
+//! typed targets) and on random mutations of typical pickles.
+
+use brinery::{DeOptions, Deserializer};
+use proptest::prelude::*;
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::process::Command;
+
+/// Everything serde's data model can say, kept as it was said.
+#[derive(Debug, PartialEq)]
+enum Echo {
+    Unit,
+    Bool(bool),
+    I64(i64),
+    U64(u64),
+    I128(i128),
+    U128(u128),
+    F64(u64),
+    Str(String),
+    Bytes(Vec<u8>),
+    Some(Box<Echo>),
+    None,
+    Seq(Vec<Echo>),
+    Map(Vec<(Echo, Echo)>),
+}
+
+impl<'de> Deserialize<'de> for Echo {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Echo, D::Error> {
+        d.deserialize_any(EchoVisitor)
+    }
+}
+
+struct EchoVisitor;
+
+impl<'de> Visitor<'de> for EchoVisitor {
+    type Value = Echo;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("anything")
+    }
+    fn visit_unit<E>(self) -> Result<Echo, E> {
+        Ok(Echo::Unit)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Echo, E> {
+        Ok(Echo::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Echo, E> {
+        Ok(Echo::I64(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Echo, E> {
+        Ok(Echo::U64(v))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Echo, E> {
+        Ok(Echo::I128(v))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Echo, E> {
+        Ok(Echo::U128(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Echo, E> {
+        Ok(Echo::F64(v.to_bits()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Echo, E> {
+        Ok(Echo::Str(v.to_owned()))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Echo, E> {
+        Ok(Echo::Bytes(v.to_vec()))
+    }
+    fn visit_none<E>(self) -> Result<Echo, E> {
+        Ok(Echo::None)
+    }
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<Echo, D::Error> {
+        Ok(Echo::Some(Box::new(Echo::deserialize(d)?)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Echo, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = a.next_element()? {
+            items.push(item);
+        }
+        Ok(Echo::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Echo, A::Error> {
+        let mut items = Vec::new();
+        while let Some(entry) = a.next_entry()? {
+            items.push(entry);
+        }
+        Ok(Echo::Map(items))
+    }
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Record {
+    id: u64,
+    name: String,
+    score: f64,
+    tags: Vec<String>,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+enum Kind {
+    Plain,
+    Fancy,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Mixed<'a> {
+    #[serde(borrow)]
+    name: Option<&'a str>,
+    kind: Option<Kind>,
+    #[serde(default)]
+    counts: BTreeMap<i64, Vec<u8>>,
+    #[serde(default, with = "serde_bytes")]
+    blob: Vec<u8>,
+    #[serde(default)]
+    pair: Option<(i32, String)>,
+}
+
+/// `from_slice` (direct, or the tape after it gives way) against the tape alone.
+fn same<'de, T: Deserialize<'de> + PartialEq + std::fmt::Debug>(data: &'de [u8], opts: &DeOptions, what: &str) {
+    let direct = brinery::from_slice_with::<T>(data, opts).map_err(|e| e.to_string());
+    let tape = Deserializer::from_slice(data, opts)
+        .and_then(|mut de| T::deserialize(&mut de))
+        .map_err(|e| e.to_string());
+    assert_eq!(direct, tape, "{what}: {}", std::any::type_name::<T>());
+}
+
+fn all_targets(data: &[u8], opts: &DeOptions, what: &str) {
+    same::<Echo>(data, opts, what);
+    same::<Vec<Record>>(data, opts, what);
+    same::<Record>(data, opts, what);
+    same::<Mixed>(data, opts, what);
+    same::<Vec<Mixed>>(data, opts, what);
+    same::<HashMap<String, Echo>>(data, opts, what);
+    same::<Vec<Option<i64>>>(data, opts, what);
+    same::<(i64, String, Vec<String>)>(data, opts, what);
+    same::<Vec<serde::de::IgnoredAny>>(data, opts, what);
+}
+
+#[test]
+fn the_cpython_corpus_reads_the_same_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop/corpus.py");
+    let out = Command::new("python3").arg(corpus).arg(dir.path()).output().expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Trailing bytes allowed: a file of several pickles is read for its first.
+    let opts = DeOptions::new().allow_trailing_bytes(true);
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pkl") {
+            let data = std::fs::read(&path).unwrap();
+            all_targets(&data, &opts, &path.display().to_string());
+            files += 1;
+        }
+    }
+    assert!(files > 500, "only {files} corpus files");
+}
+
+/// Typical pickles: records, nested lists and dicts with one or many entries (the single
+/// APPEND/SETITEM forms), memoized and shared strs, tuples, options, big ints, bytes.
+fn seeds() -> Vec<Vec<u8>> {
+    let script = r#"
+import pickle, sys
+recs = [{'id': i, 'name': 'user%d' % i, 'score': i * 0.5, 'tags': ['a', 'b'][:i % 3]} for i in range(5)]
+s = 'shared'
+objs = [
+    recs,
+    recs[1],
+    {'name': 'x', 'kind': 'Fancy', 'counts': {1: [1, 2], -5: []}, 'blob': b'\x00\x01', 'pair': (3, 'three')},
+    [{'name': None, 'kind': None, 'counts': {7: [300]}}, {'name': s, 'pair': None}],
+    [[1], [2, 3], [], [[4]], {'k': [5]}, {'k': 6}, {}],
+    [s, s, [s], {s: s}, 2 ** 70, -2 ** 63, 2 ** 64 - 1, 1.5, True, None, b'by'],
+    (1, 'one', ['x', 'y']),
+    {'a': {'b': {'c': {'d': [1, [2, [3]]]}}}},
+    [1] * 1001 + ['end'],
+    {i: str(i) for i in range(1001)},
+]
+out = sys.stdout.buffer
+for o in objs:
+    for p in range(0, 6):
+        data = pickle.dumps(o, p)
+        out.write(len(data).to_bytes(4, 'little') + data)
+"#;
+    let out = Command::new("python3").args(["-c", script]).output().expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut rest = &out.stdout[..];
+    let mut seeds = Vec::new();
+    while rest.len() >= 4 {
+        let n = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+        seeds.push(rest[4..4 + n].to_vec());
+        rest = &rest[4 + n..];
+    }
+    seeds
+}
+
+#[test]
+fn typical_pickles_read_the_same_both_ways() {
+    let opts = DeOptions::new();
+    for (i, seed) in seeds().iter().enumerate() {
+        all_targets(seed, &opts, &format!("seed {i}"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Mutated pickles: whatever the damage, both paths agree.
+    #[test]
+    fn mutated_pickles_read_the_same_both_ways(
+        pick in 0usize..60,
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..4),
+    ) {
+        thread_local!(static SEEDS: Vec<Vec<u8>> = seeds());
+        let mut data = SEEDS.with(|s| s[pick % s.len()].clone());
+        for (at, byte, how) in edits {
+            let i = at.index(data.len().max(1));
+            match how {
+                0 if !data.is_empty() => data[i] = byte,
+                1 => data.insert(i.min(data.len()), byte),
+                _ if !data.is_empty() => {
+                    data.remove(i);
+                }
+                _ => {}
+            }
+        }
+        all_targets(&data, &DeOptions::new(), "mutated");
+        all_targets(&data, &DeOptions::new().max_depth(3), "mutated, depth 3");
+    }
+}
