@@ -121,9 +121,8 @@ struct Mixed<'a> {
 /// `from_slice` (direct, or the tape after it gives way) against the tape alone.
 fn same<'de, T: Deserialize<'de> + PartialEq + std::fmt::Debug>(data: &'de [u8], opts: &DeOptions, what: &str) {
     let direct = brinery::from_slice_with::<T>(data, opts).map_err(|e| e.to_string());
-    let tape = Deserializer::from_slice(data, opts)
-        .and_then(|mut de| T::deserialize(&mut de))
-        .map_err(|e| e.to_string());
+    let tape =
+        Deserializer::from_slice(data, opts).and_then(|mut de| T::deserialize(&mut de)).map_err(|e| e.to_string());
     assert_eq!(direct, tape, "{what}: {}", std::any::type_name::<T>());
 }
 
@@ -228,5 +227,46 @@ proptest! {
         }
         all_targets(&data, &DeOptions::new(), "mutated");
         all_targets(&data, &DeOptions::new().max_depth(3), "mutated, depth 3");
+    }
+}
+
+/// Memo writes out of CPython's order (gaps, overwrites, MEMOIZE after a gap), memo reads of
+/// containers, and forms CPython does not write: the direct path must not read them otherwise.
+#[test]
+fn unusual_layouts_read_the_same_both_ways() {
+    let cases: &[&[u8]] = &[
+        // [a, a] with the str put at 7 after the list at 5.
+        b"\x80\x02]q\x05(X\x01\x00\x00\x00aq\x07h\x07e.",
+        // memo 0 overwritten: [a, b, b].
+        b"\x80\x02](X\x01\x00\x00\x00aq\x00X\x01\x00\x00\x00bq\x00h\x00e.",
+        // MEMOIZE after a BINPUT gap: the MEMOIZE index counts entries, not the highest index.
+        b"\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00](\x8c\x01a\x94\x8c\x01bq\x05\x8c\x01c\x94h\x01h\x05e.",
+        // A list fetched again from the memo (shared): [[1], [1]].
+        b"\x80\x02](]q\x01K\x01ah\x01e.",
+        // A dict key after a one-item list: {'k': ['v'], 'j': 2}.
+        b"\x80\x02}(X\x01\x00\x00\x00k](X\x01\x00\x00\x00veX\x01\x00\x00\x00jK\x02u.",
+        // One APPEND after a batch, then one SETITEM: {'k': [1, 2, 3]}.
+        b"\x80\x02}X\x01\x00\x00\x00k](K\x01K\x02eK\x03as.",
+        // An APPEND that belongs to the outer list: [[], 5].
+        b"\x80\x02]]K\x05aa.",
+        // Python 2 strings, a tuple of four, a set, a global.
+        b"\x80\x02]U\x02abaU\x01ca.",
+        b"\x80\x02](K\x01K\x02K\x03K\x04tq\x00a.",
+        b"\x80\x04\x8f(K\x01\x90.",
+        b"\x80\x02c__builtin__\nlist\nq\x00.",
+        // Values popped or duplicated.
+        b"\x80\x02](K\x010K\x02e.",
+        b"\x80\x02]K\x012a.",
+        // A frame longer than the input, and a truncated one.
+        b"\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00]\x94.",
+        b"\x80\x04\x95\x01\x00\x00",
+        // Trailing bytes after STOP.
+        b"\x80\x02]K\x01a.junk",
+    ];
+    for (i, data) in cases.iter().enumerate() {
+        all_targets(data, &DeOptions::new(), &format!("case {i}"));
+        same::<Vec<String>>(data, &DeOptions::new(), &format!("case {i}"));
+        same::<Vec<Vec<i64>>>(data, &DeOptions::new(), &format!("case {i}"));
+        same::<HashMap<String, Vec<i64>>>(data, &DeOptions::new(), &format!("case {i}"));
     }
 }

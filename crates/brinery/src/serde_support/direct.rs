@@ -277,7 +277,11 @@ impl<'de> Direct<'de> {
             op::BININT | op::LONG_BINGET => arg + 4,
             op::BINFLOAT => arg + 8,
             op::LONG1 => arg + 1 + *self.data.get(arg)? as usize,
-            op::SHORT_BINUNICODE | op::BINUNICODE | op::BINUNICODE8 | op::SHORT_BINBYTES | op::BINBYTES
+            op::SHORT_BINUNICODE
+            | op::BINUNICODE
+            | op::BINUNICODE8
+            | op::SHORT_BINBYTES
+            | op::BINBYTES
             | op::BINBYTES8 => {
                 let (n, from) = self.length(code, arg).ok()?;
                 usize::try_from(n).ok()?.checked_add(from)?
@@ -570,5 +574,45 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
         // The tape does not look at an ignored value; here it still has to be read past.
         de::Deserializer::deserialize_any(&mut *self, IgnoredAny)?;
         visitor.visit_unit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_slice;
+    use crate::DeOptions;
+    use std::collections::BTreeMap;
+
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Rec {
+        id: u64,
+        name: String,
+        tags: Vec<String>,
+        extra: BTreeMap<String, Option<f64>>,
+    }
+
+    /// CPython's layout goes the direct way, one-item containers and memoized keys included;
+    /// what it does not cover gives way.
+    #[test]
+    fn what_goes_the_direct_way() {
+        let recs: Vec<Rec> = (0..3)
+            .map(|i| Rec {
+                id: i,
+                name: format!("r{i}"),
+                tags: vec!["t".into(); i as usize],
+                extra: (0..i).map(|k| (format!("k{k}"), (k > 0).then_some(0.5))).collect(),
+            })
+            .collect();
+        let opts = DeOptions::new();
+        for proto in 2..=5 {
+            let data = crate::to_vec_with(&recs, &crate::SerOptions::new().protocol(proto)).unwrap();
+            assert_eq!(from_slice::<Vec<Rec>>(&data, &opts).as_ref(), Some(&recs), "protocol {proto}");
+            let one = crate::to_vec_with(&vec![vec![7u8]], &crate::SerOptions::new().protocol(proto)).unwrap();
+            assert_eq!(from_slice::<Vec<Vec<u8>>>(&one, &opts), None, "a one-item list of a list gives way");
+            let pairs = crate::to_vec_with(&vec![(1, 2)], &crate::SerOptions::new().protocol(proto)).unwrap();
+            assert_eq!(from_slice::<Vec<(i32, i32)>>(&pairs, &opts), None, "tuples give way");
+        }
+        let deep = crate::to_vec(&vec![vec![vec![1]]]).unwrap();
+        assert_eq!(from_slice::<Vec<Vec<Vec<i32>>>>(&deep, &DeOptions::new().max_depth(2)), None);
     }
 }

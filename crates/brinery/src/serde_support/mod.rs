@@ -408,6 +408,11 @@ impl<'de> serde::Deserializer<'de> for &mut Deserializer<'de> {
 
 /// Read a `T` from one pickle (protocols 0–5). `&str` and `&[u8]` in `T` borrow from `data`.
 ///
+/// The layout CPython writes for lists, dicts, str, bytes and numbers is read straight into `T`;
+/// anything else (tuples, instances, shared containers …) is read through an intermediate tape
+/// of the pickle, with the same result. `T`'s `Deserialize` may then run a second time, after a
+/// first attempt that gave way, so it should not have side effects beyond its value.
+///
 /// ```
 /// #[derive(serde::Deserialize)]
 /// struct Msg<'a> { #[serde(borrow)] name: &'a str, #[serde(borrow, with = "serde_bytes")] body: &'a [u8] }
