@@ -24,6 +24,7 @@ use crate::opcodes::op;
 use crate::text::{decode_long, IntArg};
 use serde::de::{self, DeserializeSeed, IgnoredAny, Visitor};
 use serde::Deserialize;
+use std::cell::Cell;
 
 /// `T` read by the direct path, or `None` when the tape must read it.
 pub(crate) fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8], opts: &DeOptions) -> Option<T> {
@@ -34,7 +35,7 @@ pub(crate) fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8], opts: &DeOpt
         data,
         pos: 0,
         core: Core::new(spare::tape(), V::None, Flags::from(opts)),
-        memo: Vec::new(),
+        memo: MEMO.try_with(Cell::take).unwrap_or_default(),
         depth: 0,
         max_depth: opts.max_depth,
         key: false,
@@ -52,6 +53,21 @@ pub(crate) fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8], opts: &DeOpt
     }
     d.pos += 1;
     (opts.allow_trailing || d.pos == data.len()).then_some(value)
+}
+
+thread_local! {
+    /// The memo of an earlier read on this thread, emptied (as the tape's arenas are kept).
+    static MEMO: Cell<Vec<Slot>> = const { Cell::new(Vec::new()) };
+}
+
+impl Drop for Direct<'_> {
+    fn drop(&mut self) {
+        let mut memo = std::mem::take(&mut self.memo);
+        if memo.capacity() * std::mem::size_of::<Slot>() <= crate::machine::SCRATCH_KEEP_BYTES {
+            memo.clear();
+            let _ = MEMO.try_with(|c| c.set(memo));
+        }
+    }
 }
 
 /// Each opcode takes at least one byte, so no limit can be reached on an input no longer than
