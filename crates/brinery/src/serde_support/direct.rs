@@ -628,6 +628,10 @@ mod tests {
             let pairs = crate::to_vec_with(&vec![(1, 2)], &crate::SerOptions::new().protocol(proto)).unwrap();
             assert_eq!(from_slice::<Vec<(i32, i32)>>(&pairs, &opts), None, "tuples give way");
         }
+        let strs = crate::to_vec(&vec!["s".to_string(); 5]).unwrap();
+        assert_eq!(from_slice::<Vec<String>>(&strs, &opts).map(|v| v.len()), Some(5));
+        let memo = super::MEMO.with(std::cell::Cell::take);
+        assert!(memo.is_empty() && memo.capacity() >= 5, "the memo comes back emptied, for the next read");
         let deep = crate::to_vec(&vec![vec![vec![1]]]).unwrap();
         assert_eq!(from_slice::<Vec<Vec<Vec<i32>>>>(&deep, &DeOptions::new().max_depth(2)), None);
     }
