@@ -308,14 +308,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                     }
                 }
                 Task::Items { seq, pos, end } => self.items(seq, pos, end)?,
-                Task::Pairs { seq, pos, end } => {
-                    if pos < end {
-                        let (k, v) = self.seq_pairs(seq)[pos as usize];
-                        self.tasks.push(Task::Pairs { seq, pos: pos + 1, end });
-                        self.tasks.push(Task::Save(v));
-                        self.save(k)?;
-                    }
-                }
+                Task::Pairs { seq, pos, end } => self.pairs(seq, pos, end)?,
                 Task::EachAppend { seq, pos, pairs } => self.each_append(seq, pos, pairs),
                 Task::Batches { seq, pos, style } => self.batches(seq, pos, style),
                 Task::GlobalEnd { key, name } => {
@@ -364,6 +357,31 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             self.save(item)?;
             if self.tasks.len() > queued && p < end {
                 self.tasks.insert(queued, Task::Items { seq, pos: p, end });
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Dict entries `pos..end`, written in a loop while keys and values need no further work
+    /// (no task per entry); when one queues work, the rest waits behind it.
+    fn pairs(&mut self, seq: u32, pos: u32, end: u32) -> Result<()> {
+        let mut p = pos;
+        while p < end {
+            let (k, v) = self.seq_pairs(seq)[p as usize];
+            p += 1;
+            let queued = self.tasks.len();
+            self.save(k)?;
+            let key_queued = self.tasks.len() > queued;
+            if key_queued {
+                self.tasks.insert(queued, Task::Save(v));
+            } else {
+                self.save(v)?;
+            }
+            if self.tasks.len() > queued {
+                if p < end {
+                    self.tasks.insert(queued, Task::Pairs { seq, pos: p, end });
+                }
                 break;
             }
         }
