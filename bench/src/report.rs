@@ -238,10 +238,12 @@ pub fn checks(cfg: &Config, r: &Results) -> Vec<Check> {
             .collect();
         out.push(per_workload_check(target, items, 3.0, true, fmt_x));
     }
+    // The target is the round trip; its encode and decode halves are in the serde table.
     let items = match &r.serde {
         Some(s) => s
             .rows
             .iter()
+            .filter(|row| row.label == "round trip")
             .map(|row| {
                 (
                     row.label.to_string(),
