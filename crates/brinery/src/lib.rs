@@ -22,8 +22,9 @@
 //! [`pretty`], [`dis`], [`optimize`], [`policy`] and [`scan`].
 //!
 //! Memory: loading keeps the machine's working memory (stack, memo) and, for serde, the tape's
-//! arenas per thread between calls, emptied and capped at 64 MiB each, so that programs loading
-//! many pickles do not regrow them every time. Nothing read from the input is kept.
+//! arenas and memo per thread between calls, and dumping keeps the pickler's (task stack, memo
+//! table); each emptied and capped at 64 MiB, so that programs loading or writing many pickles
+//! do not regrow them every time. Nothing read from the input or written is kept.
 
 #![warn(missing_docs)]
 

@@ -158,3 +158,27 @@ fn shared_input_views_large_bytes_only() {
     let streamed = brinery::load(&data[..], &Default::default()).unwrap();
     assert!(streamed.objects().all(|(_, o)| !matches!(o, Object::Bytes(b) if b.is_shared())));
 }
+
+/// The pickler keeps its working memory per thread; a dump that fails half-way leaves nothing
+/// in it that the next dump would write.
+#[test]
+fn a_failed_dump_leaves_nothing_for_the_next() {
+    let mut g = brinery::Graph::new();
+    let inner: Vec<Value> = (0..5).map(|i| g.str(&format!("s{i}"))).collect();
+    let lists: Vec<Value> = (0..3).map(|_| g.list(inner.clone())).collect();
+    let root = g.list(lists);
+    g.set_root(root);
+    let expected = brinery::dumps(&g, 4).unwrap();
+    // A reference from a larger graph, handed back once the writer is inside the first list.
+    let mut other = brinery::Graph::new();
+    (0..100).for_each(|_| drop(other.str("padding")));
+    let far = other.list(vec![]);
+    let mut calls = 0;
+    let mut failing = brinery::DumpOptions::new(4).persistent_id(move |_, _| {
+        calls += 1;
+        (calls == 4).then_some(far)
+    });
+    let err = brinery::dumps_with(&g, &mut failing).unwrap_err();
+    assert!(err.to_string().contains("another graph"), "{err}");
+    assert_eq!(brinery::dumps(&g, 4).unwrap(), expected);
+}

@@ -173,8 +173,11 @@ struct MemoTable {
 impl MemoTable {
     const EMPTY: u32 = u32::MAX;
 
-    fn with_objects(n: usize) -> Self {
-        MemoTable { slots: vec![Self::EMPTY; n] }
+    /// A table for `n` objects in `slots` (emptied first; kept from an earlier dump).
+    fn with_objects(mut slots: Vec<u32>, n: usize) -> Self {
+        slots.clear();
+        slots.resize(n, Self::EMPTY);
+        MemoTable { slots }
     }
 
     #[inline]
@@ -189,6 +192,36 @@ impl MemoTable {
             self.slots.resize(i + 1, Self::EMPTY);
         }
         self.slots[i] = idx;
+    }
+}
+
+/// The pickler's working memory, kept per thread between dumps (emptied, up to
+/// [`SCRATCH_KEEP_BYTES`](crate::machine::SCRATCH_KEEP_BYTES)) so small dumps do not allocate it
+/// each time.
+#[derive(Default)]
+struct Work {
+    tasks: Vec<Task>,
+    slots: Vec<u32>,
+    active: Vec<u8>,
+}
+
+thread_local! {
+    static WORK: std::cell::Cell<Work> = std::cell::Cell::new(Work::default());
+}
+
+impl Work {
+    fn take() -> Work {
+        WORK.try_with(std::cell::Cell::take).unwrap_or_default()
+    }
+
+    fn keep(mut self) {
+        let bytes =
+            self.tasks.capacity() * std::mem::size_of::<Task>() + self.slots.capacity() * 4 + self.active.capacity();
+        if bytes <= crate::machine::SCRATCH_KEEP_BYTES {
+            self.tasks.clear();
+            self.active.clear();
+            let _ = WORK.try_with(|c| c.set(self));
+        }
     }
 }
 
@@ -219,23 +252,25 @@ fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<
         return Err(Error::unpicklable(format!("pickle protocol must be <= {}", crate::machine::HIGHEST_PROTOCOL)));
     }
     let proto = opts.protocol;
+    let work = Work::take();
     let mut p = Pickler {
         g: graph,
         scratch: Vec::new(),
         e: Out::new(sink, proto, buf),
-        memo: MemoTable::with_objects(graph.objects.len()),
-        active: Vec::new(),
+        memo: MemoTable::with_objects(work.slots, graph.objects.len()),
+        active: work.active,
         globals: HashMap::new(),
         name_strs: HashMap::new(),
-        tasks: Vec::new(),
+        tasks: work.tasks,
         opts,
         interned: HashMap::new(),
         singletons: HashMap::new(),
     };
     p.e.start();
     p.tasks.push(Task::Save(graph.root()));
-    p.run()?;
-    p.e.finish()?;
+    let done = p.run().and_then(|()| p.e.finish());
+    Work { tasks: p.tasks, slots: p.memo.slots, active: p.active }.keep();
+    done?;
     Ok(p.e)
 }
 
