@@ -349,7 +349,7 @@ impl<'de> Direct<'de> {
             return Err(surprise());
         }
         self.enter()?;
-        let mut acc = ListAcc { d: self, batch: false, done: false };
+        let mut acc = ListAcc { d: self, fill: Fill::default() };
         let value = visitor.visit_seq(&mut acc)?;
         // The tape reports a list longer than the visitor took.
         if de::SeqAccess::next_element::<IgnoredAny>(&mut acc)?.is_some() {
@@ -364,7 +364,7 @@ impl<'de> Direct<'de> {
             return Err(surprise());
         }
         self.enter()?;
-        let mut acc = DictAcc { d: self, batch: false, single: false, done: false };
+        let mut acc = DictAcc { d: self, fill: Fill::default(), single: false };
         let value = visitor.visit_map(&mut acc)?;
         if de::MapAccess::next_key::<IgnoredAny>(&mut acc)?.is_some() {
             return Err(surprise());
@@ -374,37 +374,43 @@ impl<'de> Direct<'de> {
     }
 }
 
-struct ListAcc<'a, 'de> {
-    d: &'a mut Direct<'de>,
-    /// Inside a MARK … APPENDS batch.
+/// Where a container's filling stands: between batches, inside one, or finished.
+#[derive(Default)]
+struct Fill {
+    /// Inside a MARK … APPENDS/SETITEMS batch.
     batch: bool,
     done: bool,
 }
 
-impl<'de> de::SeqAccess<'de> for ListAcc<'_, 'de> {
-    type Error = Error;
+enum Step {
+    /// An item of the current batch.
+    Item,
+    /// One item (or key and value) followed by APPEND (SETITEM).
+    Single,
+    End,
+}
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+impl Fill {
+    /// Move to the next item of a container filled by `MARK … close` batches or by `count`
+    /// scalar or text items followed by `single`.
+    #[inline]
+    fn step(&mut self, d: &mut Direct<'_>, close: u8, single: u8, count: usize) -> Result<Step> {
         loop {
             if self.done {
-                return Ok(None);
+                return Ok(Step::End);
             }
-            let code = self.d.peek()?;
+            let code = d.peek()?;
             if self.batch {
-                if code == op::APPENDS {
-                    self.d.pos += 1;
-                    self.batch = false;
-                    continue;
+                if code != close {
+                    return Ok(Step::Item);
                 }
-                return self.d.read(seed).map(Some);
-            }
-            if code == op::MARK {
-                self.d.pos += 1;
+                d.pos += 1;
+                self.batch = false;
+            } else if code == op::MARK {
+                d.pos += 1;
                 self.batch = true;
-            } else if self.d.items_then(self.d.pos, 1, op::APPEND) {
-                let value = self.d.read(seed)?;
-                self.d.expect(op::APPEND)?;
-                return Ok(Some(value));
+            } else if d.items_then(d.pos, count, single) {
+                return Ok(Step::Single);
             } else {
                 self.done = true;
             }
@@ -412,41 +418,42 @@ impl<'de> de::SeqAccess<'de> for ListAcc<'_, 'de> {
     }
 }
 
+struct ListAcc<'a, 'de> {
+    d: &'a mut Direct<'de>,
+    fill: Fill,
+}
+
+impl<'de> de::SeqAccess<'de> for ListAcc<'_, 'de> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        match self.fill.step(self.d, op::APPENDS, op::APPEND, 1)? {
+            Step::Item => self.d.read(seed).map(Some),
+            Step::Single => {
+                let value = self.d.read(seed)?;
+                self.d.expect(op::APPEND)?;
+                Ok(Some(value))
+            }
+            Step::End => Ok(None),
+        }
+    }
+}
+
 struct DictAcc<'a, 'de> {
     d: &'a mut Direct<'de>,
-    /// Inside a MARK … SETITEMS batch.
-    batch: bool,
+    fill: Fill,
     /// The key just read is a `key value SETITEM`.
     single: bool,
-    done: bool,
 }
 
 impl<'de> de::MapAccess<'de> for DictAcc<'_, 'de> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
-        loop {
-            if self.done {
-                return Ok(None);
-            }
-            let code = self.d.peek()?;
-            if self.batch {
-                if code == op::SETITEMS {
-                    self.d.pos += 1;
-                    self.batch = false;
-                    continue;
-                }
-                break;
-            }
-            if code == op::MARK {
-                self.d.pos += 1;
-                self.batch = true;
-            } else if self.d.items_then(self.d.pos, 2, op::SETITEM) {
-                self.single = true;
-                break;
-            } else {
-                self.done = true;
-            }
+        match self.fill.step(self.d, op::SETITEMS, op::SETITEM, 2)? {
+            Step::Item => {}
+            Step::Single => self.single = true,
+            Step::End => return Ok(None),
         }
         self.d.key = true;
         let key = self.d.read(seed);
