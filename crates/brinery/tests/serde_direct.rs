@@ -136,6 +136,10 @@ fn all_targets(data: &[u8], opts: &DeOptions, what: &str) {
     same::<Vec<Option<i64>>>(data, opts, what);
     same::<(i64, String, Vec<String>)>(data, opts, what);
     same::<Vec<serde::de::IgnoredAny>>(data, opts, what);
+    same::<Vec<(i64, String)>>(data, opts, what);
+    same::<Vec<(Echo, Echo, Echo)>>(data, opts, what);
+    same::<BTreeMap<(i64, i64), Echo>>(data, opts, what);
+    same::<Option<(Option<u8>, String)>>(data, opts, what);
 }
 
 #[test]
@@ -172,6 +176,8 @@ objs = [
     [{'name': None, 'kind': None, 'counts': {7: [300]}}, {'name': s, 'pair': None}],
     [[1], [2, 3], [], [[4]], {'k': [5]}, {'k': 6}, {}],
     [s, s, [s], {s: s}, 2 ** 70, -2 ** 63, 2 ** 64 - 1, 1.5, True, None, b'by'],
+    [(1, 'a'), (2, 'b'), (3, s), (s,), (1, 2, 3), (1, 2, 3, 4), (), ((1, 2),), (None, 'x')],
+    {(1, 2): 'p', (3, 4): ['q'], (5, 6): (7, 8, 9)},
     (1, 'one', ['x', 'y']),
     {'a': {'b': {'c': {'d': [1, [2, [3]]]}}}},
     [1] * 1001 + ['end'],
@@ -260,6 +266,11 @@ fn unusual_layouts_read_the_same_both_ways() {
         // A frame longer than the input, and a truncated one.
         b"\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00]\x94.",
         b"\x80\x04\x95\x01\x00\x00",
+        // A tuple of two, then one more item that is not part of it; a tuple whose items are
+        // fetched from the memo; a marked tuple with an item popped.
+        b"\x80\x02](K\x01K\x02\x86K\x03e.",
+        b"\x80\x02](X\x01\x00\x00\x00aq\x01h\x01h\x01\x86q\x02h\x02e.",
+        b"\x80\x02](K\x01K\x020tq\x00a.",
         // Trailing bytes after STOP.
         b"\x80\x02]K\x01a.junk",
     ];

@@ -3,18 +3,22 @@
 //!
 //! That layout is containers opened empty and filled by `MARK … APPENDS` / `MARK … SETITEMS`
 //! batches (or one `item APPEND` / `key value SETITEM`), text and bytes memoized and fetched
-//! back with BINGET. Scalars, str and bytes are handed to the tape deserializer's own methods as
-//! one-node tapes, so they behave exactly as there. Anything else — tuples other than `()`,
-//! instances, globals, a container referenced twice, Python 2 strings, a limit that could be
-//! reached, an error of any kind — gives `None`, and the caller reads the pickle again through
-//! the tape, which produces the same value or the error with its path.
+//! back with BINGET, and tuples of scalars and text where the caller asks for a tuple. Scalars,
+//! str and bytes are handed to the tape deserializer's own methods as one-node tapes, so they
+//! behave exactly as there. Anything else — other tuples, instances, globals, a container
+//! referenced twice, Python 2 strings, a limit that could be reached, an error of any kind —
+//! gives `None`, and the caller reads the pickle again through the tape, which produces the
+//! same value or the error with its path.
 //!
 //! Why it is sound: every value this path accepts is complete when the next opcode is one that
-//! pushes (a value start) or closes the batch it is in, and no opcode it accepts pops or
-//! changes earlier stack items; any other opcode is a surprise and ends the attempt. Where the
-//! format is ambiguous without looking ahead (`item APPEND` after a list's batches, or the
-//! list's next sibling), a short lookahead over one or two scalar or text items decides, and a
-//! wrong guess still ends in a surprise, never in a different value.
+//! pushes (a value start) or closes the batch it is in, and the only opcodes it accepts that
+//! pop are the batch closers and the tuple opcodes, each closing exactly the items read since
+//! its container began; any other opcode is a surprise and ends the attempt. Where the format
+//! is ambiguous without looking ahead, a short lookahead over scalar and text items decides:
+//! `item APPEND` after a list's batches versus the list's next sibling, and whether the items
+//! ahead form a tuple (tuples are written items first). A guess only decides what to try: the
+//! closing opcode must then follow the items actually read, so a wrong guess ends in a
+//! surprise, never in a different value.
 
 use super::de::{Core, Flags, ValueDe, GRAPH_TOKEN};
 use super::tape::{Bin, Items, Node, Txt, V};
@@ -54,6 +58,9 @@ pub(crate) fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8], opts: &DeOpt
     d.pos += 1;
     (opts.allow_trailing || d.pos == data.len()).then_some(value)
 }
+
+/// The longest `MARK … TUPLE` looked through for a tuple of scalar or text items.
+const MAX_MARKED_TUPLE: usize = 32;
 
 thread_local! {
     /// The memo of an earlier read on this thread, emptied (as the tape's arenas are kept).
@@ -344,6 +351,55 @@ impl<'de> Direct<'de> {
         r
     }
 
+    /// A tuple of scalar or text items ahead (`a b TUPLE2`, `MARK a b c d TUPLE`): how many
+    /// items, and whether a MARK opens it. Tuples are written items first, so this is only
+    /// looked for when the caller asks for a tuple; any other tuple goes through the tape.
+    fn leaf_tuple_ahead(&self) -> Option<(usize, bool)> {
+        const SIZED: [u8; 3] = [op::TUPLE1, op::TUPLE2, op::TUPLE3];
+        let (code, mut at) = self.op_at(self.pos)?;
+        if code == op::MARK {
+            at += 1;
+            for n in 0..=MAX_MARKED_TUPLE {
+                match self.op_at(at)? {
+                    (op::TUPLE, _) => return Some((n, true)),
+                    _ => at = self.skip_leaf(at)?,
+                }
+            }
+            return None;
+        }
+        for (k, close) in SIZED.iter().enumerate() {
+            at = self.skip_leaf(at)?;
+            if self.op_at(at)?.0 == *close {
+                return Some((k + 1, false));
+            }
+        }
+        None
+    }
+
+    /// The tuple [`Direct::leaf_tuple_ahead`] found.
+    fn tuple<Vi: Visitor<'de>>(&mut self, len: usize, marked: bool, visitor: Vi) -> Result<Vi::Value> {
+        if marked {
+            self.expect(op::MARK)?;
+        }
+        // A tuple may be a key; its items are not (as on the tape).
+        self.key = false;
+        self.enter()?;
+        let mut acc = TupleAcc { d: self, left: len };
+        let value = visitor.visit_seq(&mut acc)?;
+        if acc.left > 0 {
+            return Err(surprise());
+        }
+        self.depth -= 1;
+        self.expect(match (marked, len) {
+            (true, _) => op::TUPLE,
+            (false, 1) => op::TUPLE1,
+            (false, 2) => op::TUPLE2,
+            _ => op::TUPLE3,
+        })?;
+        self.memo_writes(Slot::Container)?;
+        Ok(value)
+    }
+
     fn list<Vi: Visitor<'de>>(&mut self, visitor: Vi) -> Result<Vi::Value> {
         if self.key {
             return Err(surprise());
@@ -415,6 +471,27 @@ impl Fill {
                 self.done = true;
             }
         }
+    }
+}
+
+struct TupleAcc<'a, 'de> {
+    d: &'a mut Direct<'de>,
+    left: usize,
+}
+
+impl<'de> de::SeqAccess<'de> for TupleAcc<'_, 'de> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
+        self.d.read(seed).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
     }
 }
 
@@ -545,16 +622,19 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
     }
 
     fn deserialize_tuple<Vi: Visitor<'de>>(self, _len: usize, visitor: Vi) -> Result<Vi::Value> {
-        self.deserialize_seq(visitor)
+        match self.leaf_tuple_ahead() {
+            Some((len, marked)) => self.tuple(len, marked, visitor),
+            None => self.deserialize_seq(visitor),
+        }
     }
 
     fn deserialize_tuple_struct<Vi: Visitor<'de>>(
         self,
         _name: &'static str,
-        _len: usize,
+        len: usize,
         visitor: Vi,
     ) -> Result<Vi::Value> {
-        self.deserialize_seq(visitor)
+        self.deserialize_tuple(len, visitor)
     }
 
     fn deserialize_map<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
@@ -632,8 +712,16 @@ mod tests {
             assert_eq!(from_slice::<Vec<Rec>>(&data, &opts).as_ref(), Some(&recs), "protocol {proto}");
             let one = crate::to_vec_with(&vec![vec![7u8]], &crate::SerOptions::new().protocol(proto)).unwrap();
             assert_eq!(from_slice::<Vec<Vec<u8>>>(&one, &opts), None, "a one-item list of a list gives way");
-            let pairs = crate::to_vec_with(&vec![(1, 2)], &crate::SerOptions::new().protocol(proto)).unwrap();
-            assert_eq!(from_slice::<Vec<(i32, i32)>>(&pairs, &opts), None, "tuples give way");
+            let pairs = vec![(1, "a".to_string()), (2, "b".to_string())];
+            let data = crate::to_vec_with(&pairs, &crate::SerOptions::new().protocol(proto)).unwrap();
+            assert_eq!(from_slice::<Vec<(i32, String)>>(&data, &opts), Some(pairs), "tuples asked for as tuples");
+            assert_eq!(from_slice::<Vec<Vec<String>>>(&data, &opts), None, "tuples read as lists give way");
+            let nested = vec![((1, 2), 3); 2];
+            let data = crate::to_vec_with(&nested, &crate::SerOptions::new().protocol(proto)).unwrap();
+            assert_eq!(from_slice::<Vec<((i32, i32), i32)>>(&data, &opts), Some(nested), "tuples in tuples");
+            let with_list =
+                crate::to_vec_with(&vec![(vec![1], 2); 2], &crate::SerOptions::new().protocol(proto)).unwrap();
+            assert_eq!(from_slice::<Vec<(Vec<i32>, i32)>>(&with_list, &opts), None, "a list in a tuple gives way");
         }
         let strs = crate::to_vec(&vec!["s".to_string(); 5]).unwrap();
         assert_eq!(from_slice::<Vec<String>>(&strs, &opts).map(|v| v.len()), Some(5));
