@@ -62,15 +62,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         return Err(format!("{name}: input and output are the same file"));
     }
     let mapped = if args.from == Format::Pickle { map_input(&args.input)? } else { None };
+    let opts = LoadOptions::default().encoding(args.encoding);
     let graphs: Box<dyn Iterator<Item = Result<Graph, String>>> = match (args.from, &mapped) {
-        (Format::Pickle, Some(mapped)) => {
-            let opts = LoadOptions::default().encoding(args.encoding);
-            Box::new(Stream::shared(mapped, opts).map(move |g| g.map_err(|e| e.to_string())))
-        }
+        (Format::Pickle, Some(mapped)) => Box::new(Stream::shared(mapped, opts).map(|g| g.map_err(|e| e.to_string()))),
         (Format::Pickle, None) => {
             let input = open_input(&args.input)?;
-            let opts = LoadOptions::default().encoding(args.encoding);
-            Box::new(Stream::from_reader(input, opts).map(move |g| g.map_err(|e| e.to_string())))
+            Box::new(Stream::from_reader(input, opts).map(|g| g.map_err(|e| e.to_string())))
         }
         (Format::Json, _) => Box::new(
             brinery::json::documents(open_input(&args.input)?)

@@ -94,7 +94,7 @@ pub fn map_input(path: &Path) -> Result<Option<brinery::bytes::Bytes>, String> {
         return Ok(None);
     }
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let size = file.metadata().map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
+    let size = regular_size(&file);
     if size == 0 || shows_progress(size) {
         return Ok(None);
     }
@@ -120,6 +120,11 @@ pub fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
+/// The size of a regular file; 0 for anything else (pipes, devices).
+fn regular_size(file: &File) -> u64 {
+    file.metadata().map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0)
+}
+
 fn shows_progress(size: u64) -> bool {
     !QUIET.load(Ordering::Relaxed) && size >= PROGRESS_FROM && io::stderr().is_terminal()
 }
@@ -127,7 +132,7 @@ fn shows_progress(size: u64) -> bool {
 /// A large regular file read while stderr is a terminal shows a progress bar there, cleared
 /// when the read ends; anything else is read as it is.
 fn with_progress(file: File, path: &Path) -> Box<dyn Read> {
-    let size = file.metadata().map(|m| if m.is_file() { m.len() } else { 0 }).unwrap_or(0);
+    let size = regular_size(&file);
     if !shows_progress(size) {
         return Box::new(file);
     }

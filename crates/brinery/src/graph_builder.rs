@@ -63,8 +63,11 @@ impl GraphBuilder {
     /// Make `bytes` payloads of [`SHARE_FROM`] bytes or more views into `input` instead of
     /// copies, when the machine reads from a slice of it (as [`loads_shared`](crate::loads_shared)
     /// does). A view keeps the whole input alive.
-    pub fn sharing(mut self, input: bytes::Bytes) -> Self {
-        self.shared = Some(input);
+    pub fn sharing(mut self, input: &bytes::Bytes) -> Self {
+        // A smaller input has no payload to share; it skips the reference count.
+        if input.len() >= SHARE_FROM {
+            self.shared = Some(input.clone());
+        }
         self
     }
 
@@ -177,11 +180,12 @@ impl<'de> Builder<'de> for GraphBuilder {
     type Value = Value;
 
     fn take_scratch(&mut self) -> Scratch<Value> {
-        Scratch::take_from(&SCRATCH)
+        crate::kept::take(&SCRATCH)
     }
 
     fn keep_scratch(&mut self, scratch: Scratch<Value>) {
-        scratch.keep_in(&SCRATCH)
+        let bytes = scratch.capacity_bytes();
+        crate::kept::keep(&SCRATCH, scratch, bytes)
     }
 
     fn none(&mut self) -> Value {

@@ -35,6 +35,7 @@ mod dump;
 mod error;
 mod graph_builder;
 pub mod json;
+mod kept;
 pub mod machine;
 mod natives;
 pub mod opcodes;
@@ -78,7 +79,7 @@ pub fn loads(data: &[u8]) -> Result<Graph> {
 
 /// [`loads`] with options.
 pub fn loads_with(data: &[u8], opts: &LoadOptions) -> Result<Graph> {
-    load_one(&mut SliceRead::new(data), opts)
+    load_one(&mut SliceRead::new(data), GraphBuilder::with_options(opts), opts)
 }
 
 /// [`loads_with`] from a shared buffer: `bytes` payloads of [`SHARE_FROM`] bytes or more become
@@ -99,25 +100,15 @@ pub fn loads_with(data: &[u8], opts: &LoadOptions) -> Result<Graph> {
 /// assert!(b.is_shared() && b.len() == 10_000);
 /// ```
 pub fn loads_shared(input: &bytes::Bytes, opts: &LoadOptions) -> Result<Graph> {
-    let mut b = GraphBuilder::with_options(opts);
-    // A smaller input has no payload to share; it skips the reference count.
-    if input.len() >= SHARE_FROM {
-        b = b.sharing(input.clone());
-    }
-    let r = &mut SliceRead::new(input);
-    match machine::run(r, &mut b, opts)? {
-        Some(root) => Ok(b.finish(root)),
-        None => Err(Error::from(ErrorKind::Eof).at(r.offset(), None)),
-    }
+    load_one(&mut SliceRead::new(input), GraphBuilder::with_options(opts).sharing(input), opts)
 }
 
 /// Load one pickle from a reader.
 pub fn load<R: std::io::Read>(reader: R, opts: &LoadOptions) -> Result<Graph> {
-    load_one(&mut IoRead::new(reader), opts)
+    load_one(&mut IoRead::new(reader), GraphBuilder::with_options(opts), opts)
 }
 
-fn load_one<'de, R: Read<'de>>(r: &mut R, opts: &LoadOptions) -> Result<Graph> {
-    let mut b = GraphBuilder::with_options(opts);
+fn load_one<'de, R: Read<'de>>(r: &mut R, mut b: GraphBuilder, opts: &LoadOptions) -> Result<Graph> {
     match machine::run(r, &mut b, opts)? {
         Some(root) => Ok(b.finish(root)),
         None => Err(Error::from(ErrorKind::Eof).at(r.offset(), None)),
@@ -157,7 +148,7 @@ impl<'de> Stream<SliceRead<'de>> {
     /// Read pickles from a shared buffer, large `bytes` payloads as views into it (see
     /// [`loads_shared`]).
     pub fn shared(input: &'de bytes::Bytes, opts: LoadOptions) -> Self {
-        let builder = GraphBuilder::with_options(&opts).sharing(input.clone());
+        let builder = GraphBuilder::with_options(&opts).sharing(input);
         Stream { reader: SliceRead::new(input), opts, builder, done: false }
     }
 }

@@ -55,9 +55,6 @@ impl<V: Clone> Memo<V> {
     }
 }
 
-/// The most scratch memory a builder keeps per thread between loads; more is freed as usual.
-pub(crate) const SCRATCH_KEEP_BYTES: usize = 64 << 20;
-
 /// The machine's working memory: stack, marks and memo. A builder that loads many pickles can
 /// keep it between them ([`Builder::take_scratch`], [`Builder::keep_scratch`]) so that each load
 /// reuses memory already grown instead of growing (and page-faulting) it again from nothing.
@@ -71,23 +68,6 @@ pub struct Scratch<V> {
 impl<V> Default for Scratch<V> {
     fn default() -> Self {
         Scratch { stack: Vec::new(), marks: Vec::new(), memo: Vec::new() }
-    }
-}
-
-/// Where a builder keeps its machine's scratch between loads on a thread.
-pub(crate) type ScratchSlot<V> = std::thread::LocalKey<std::cell::Cell<Scratch<V>>>;
-
-impl<V: 'static> Scratch<V> {
-    /// The scratch kept in `slot` by an earlier load on this thread, or a new one.
-    pub(crate) fn take_from(slot: &'static ScratchSlot<V>) -> Self {
-        slot.try_with(std::cell::Cell::take).unwrap_or_default()
-    }
-
-    /// Keep this (emptied) scratch in `slot` for the next load, unless it grew too large.
-    pub(crate) fn keep_in(self, slot: &'static ScratchSlot<V>) {
-        if self.capacity_bytes() <= SCRATCH_KEEP_BYTES {
-            let _ = slot.try_with(|c| c.set(self));
-        }
     }
 }
 

@@ -195,9 +195,8 @@ impl MemoTable {
     }
 }
 
-/// The pickler's working memory, kept per thread between dumps (emptied, up to
-/// [`SCRATCH_KEEP_BYTES`](crate::machine::SCRATCH_KEEP_BYTES)) so small dumps do not allocate it
-/// each time.
+/// The pickler's working memory, kept per thread between dumps (see [`crate::kept`]) so small
+/// dumps do not allocate it each time.
 #[derive(Default)]
 struct Work {
     tasks: Vec<Task>,
@@ -211,17 +210,15 @@ thread_local! {
 
 impl Work {
     fn take() -> Work {
-        WORK.try_with(std::cell::Cell::take).unwrap_or_default()
+        crate::kept::take(&WORK)
     }
 
     fn keep(mut self) {
+        self.tasks.clear();
+        self.active.clear();
         let bytes =
             self.tasks.capacity() * std::mem::size_of::<Task>() + self.slots.capacity() * 4 + self.active.capacity();
-        if bytes <= crate::machine::SCRATCH_KEEP_BYTES {
-            self.tasks.clear();
-            self.active.clear();
-            let _ = WORK.try_with(|c| c.set(self));
-        }
+        crate::kept::keep(&WORK, self, bytes)
     }
 }
 

@@ -24,6 +24,7 @@ use super::de::{Core, Flags, ValueDe, GRAPH_TOKEN};
 use super::tape::{Bin, Items, Node, Txt, V};
 use super::{spare, DeOptions};
 use crate::error::{Error, Result};
+use crate::kept;
 use crate::opcodes::op;
 use crate::text::{decode_long, IntArg};
 use serde::de::{self, DeserializeSeed, IgnoredAny, Visitor};
@@ -39,7 +40,7 @@ pub(crate) fn from_slice<'de, T: Deserialize<'de>>(data: &'de [u8], opts: &DeOpt
         data,
         pos: 0,
         core: Core::new(spare::tape(), V::None, Flags::from(opts)),
-        memo: MEMO.try_with(Cell::take).unwrap_or_default(),
+        memo: kept::take(&MEMO),
         depth: 0,
         max_depth: opts.max_depth,
         key: false,
@@ -70,10 +71,9 @@ thread_local! {
 impl Drop for Direct<'_> {
     fn drop(&mut self) {
         let mut memo = std::mem::take(&mut self.memo);
-        if memo.capacity() * std::mem::size_of::<Slot>() <= crate::machine::SCRATCH_KEEP_BYTES {
-            memo.clear();
-            let _ = MEMO.try_with(|c| c.set(memo));
-        }
+        memo.clear();
+        let bytes = memo.capacity() * std::mem::size_of::<Slot>();
+        kept::keep(&MEMO, memo, bytes)
     }
 }
 

@@ -1,10 +1,9 @@
-//! Memory kept between loads on one thread: the tape's arenas and the machine's scratch, emptied,
-//! so a program that reads many pickles reuses them instead of growing (and page-faulting) them
-//! from nothing on every call. At most 64 MiB of each are kept per thread.
+//! What serde's reading keeps per thread between loads (see [`crate::kept`]): the tape's arenas
+//! and the machine's scratch.
 
 use super::tape::{Tape, V};
+use crate::kept;
 use crate::machine::Scratch;
-use crate::machine::SCRATCH_KEEP_BYTES as KEEP_BYTES;
 use std::cell::Cell;
 
 thread_local! {
@@ -14,25 +13,24 @@ thread_local! {
 
 /// An empty tape, with the arenas of an earlier load when there are some.
 pub(crate) fn tape<'de>() -> Tape<'de> {
-    TAPE.try_with(Cell::take).unwrap_or_default()
+    kept::take(&TAPE)
 }
 
 /// Keep a finished tape's arenas for the next load.
 pub(crate) fn keep_tape(tape: Tape<'_>) {
-    if tape.capacity_bytes() <= KEEP_BYTES {
-        let empty = tape.emptied();
-        let _ = TAPE.try_with(|c| c.set(empty));
-    }
+    let bytes = tape.capacity_bytes();
+    kept::keep(&TAPE, tape.emptied(), bytes)
 }
 
 /// The machine's scratch of an earlier load, or a new one.
 pub(crate) fn scratch() -> Scratch<V> {
-    Scratch::take_from(&SCRATCH)
+    kept::take(&SCRATCH)
 }
 
 /// Keep the machine's scratch for the next load.
 pub(crate) fn keep_scratch(scratch: Scratch<V>) {
-    scratch.keep_in(&SCRATCH)
+    let bytes = scratch.capacity_bytes();
+    kept::keep(&SCRATCH, scratch, bytes)
 }
 
 #[cfg(test)]
