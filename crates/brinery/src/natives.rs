@@ -319,7 +319,8 @@ pub(crate) fn to_instance(g: &mut Graph, id: ObjId) -> Result<()> {
     let mut scratch = Vec::new();
     let inst = {
         let native = g.get(id);
-        crate::dump::native_reduction(native, 4, &mut crate::dump::NativeCx { g, scratch: &mut scratch })?
+        let base = g.len() as u32;
+        crate::dump::native_reduction(native, 4, &mut crate::dump::NativeCx { base, scratch: &mut scratch })?
     };
     // Temporaries were numbered from the end of the arena, so appending keeps their ids.
     g.objects.extend(scratch);

@@ -184,3 +184,81 @@ fn a_failed_dump_leaves_nothing_for_the_next() {
     assert!(err.to_string().contains("another graph"), "{err}");
     assert_eq!(brinery::dumps(&g, 4).unwrap(), expected);
 }
+
+/// A reference the graph does not hold (here: ids from a larger graph) is refused wherever it
+/// sits — at the root, in containers, in an instance's parts, in what a native reduces to, in
+/// a persistent id — at every protocol, also where the pickler has made temporaries of its own
+/// by then (bytes before protocol 3, sets before 4), whose ids must never be taken for it.
+#[test]
+fn dangling_references_are_refused_wherever_they_sit() {
+    use brinery::{Construct, Date, DateTime, DefaultDict, Deque, Instance, Time};
+    let mut other = brinery::Graph::new();
+    let far: Vec<Value> = (0..64).map(|i| other.str(&format!("{i}"))).collect();
+    type Place = fn(&mut brinery::Graph, Value) -> Value;
+    fn instance(g: &mut brinery::Graph, f: fn(&mut Instance, Value), bad: Value) -> Value {
+        let cls = g.global("m", "C");
+        let args = g.tuple(vec![]);
+        let mut inst = Instance {
+            construct: Construct::NewObj,
+            callable: cls,
+            args,
+            kwargs: None,
+            state: None,
+            list_items: vec![],
+            dict_items: vec![],
+        };
+        f(&mut inst, bad);
+        g.add(Object::Instance(Box::new(inst)))
+    }
+    let places: Vec<(&str, Place)> = vec![
+        ("root", |_, bad| bad),
+        ("list item", |g, bad| g.list(vec![Value::Int(1), bad])),
+        ("list item after a container", |g, bad| {
+            let inner = g.list(vec![]);
+            g.list(vec![inner, bad])
+        }),
+        ("pair tuple", |g, bad| g.tuple(vec![Value::None, bad])),
+        ("long tuple", |g, bad| g.tuple(vec![Value::None; 4].into_iter().chain([bad]).collect())),
+        ("dict value", |g, bad| {
+            let d = g.dict();
+            let k = g.str("k");
+            g.dict_insert(d, k, bad).unwrap();
+            d
+        }),
+        ("persistent id", |g, bad| g.add(Object::PersistentId(bad))),
+        ("defaultdict factory", |g, bad| {
+            g.add(Object::DefaultDict(Box::new(DefaultDict { factory: bad, dict: Default::default() })))
+        }),
+        ("deque item", |g, bad| g.add(Object::Deque(Box::new(Deque { items: vec![bad], maxlen: Value::None })))),
+        ("datetime tzinfo", |g, bad| {
+            let date = Date { year: 2020, month: 1, day: 2 };
+            let time = Time { hour: 3, minute: 4, second: 5, microsecond: 6, fold: false, tzinfo: Some(bad) };
+            g.add(Object::DateTime(Box::new(DateTime { date, time })))
+        }),
+        ("instance class", |g, bad| instance(g, |i, b| i.callable = b, bad)),
+        ("instance args", |g, bad| instance(g, |i, b| i.args = b, bad)),
+        ("instance state", |g, bad| instance(g, |i, b| i.state = Some(b), bad)),
+        ("instance list item", |g, bad| instance(g, |i, b| i.list_items.push(b), bad)),
+        ("instance dict value", |g, bad| instance(g, |i, b| i.dict_items.push((Value::Int(1), b)), bad)),
+    ];
+    for (what, place) in &places {
+        for &bad in &[far[20], far[40], far[63]] {
+            let mut g = brinery::Graph::new();
+            // Temporaries come first: bytes (protocols 0–2) and a set (protocols 0–3).
+            let b = g.bytes(b"xy");
+            let item = g.str("s");
+            let set = g.add(Object::Set(Default::default()));
+            g.set_add(set, item).unwrap();
+            let v = place(&mut g, bad);
+            let root = g.list(vec![b, set, v]);
+            g.set_root(root);
+            assert!(g.check().is_err(), "{what}");
+            for proto in 0..=5 {
+                let err = brinery::dumps(&g, proto).expect_err(what);
+                assert!(err.to_string().contains("is referenced but the graph has only"), "{what}, {proto}: {err}");
+                let streamed = brinery::dump_with(Vec::new(), &g, &mut brinery::DumpOptions::new(proto));
+                assert!(streamed.is_err(), "{what}, protocol {proto}: streamed");
+            }
+        }
+    }
+}

@@ -164,10 +164,12 @@ enum Singleton {
     EmptyBytes,
 }
 
-/// Object id → memo index. Ids are dense (arena indices, then temporaries), so a vector beats a
-/// hash map here.
+/// Object id → memo index. Ids are dense once mapped (arena indices, then temporaries; see
+/// [`dense`]), so a vector beats a hash map here.
 struct MemoTable {
     slots: Vec<u32>,
+    /// Objects in the arena.
+    n: usize,
 }
 
 impl MemoTable {
@@ -177,17 +179,17 @@ impl MemoTable {
     fn with_objects(mut slots: Vec<u32>, n: usize) -> Self {
         slots.clear();
         slots.resize(n, Self::EMPTY);
-        MemoTable { slots }
+        MemoTable { slots, n }
     }
 
     #[inline]
     fn get(&self, id: u32) -> Option<&u32> {
-        self.slots.get(id as usize).filter(|&&i| i != Self::EMPTY)
+        self.slots.get(dense(self.n, id)).filter(|&&i| i != Self::EMPTY)
     }
 
     #[inline]
     fn insert(&mut self, id: u32, idx: u32) {
-        let i = id as usize;
+        let i = dense(self.n, id);
         if i >= self.slots.len() {
             self.slots.resize(i + 1, Self::EMPTY);
         }
@@ -222,13 +224,35 @@ impl Work {
     }
 }
 
+/// The pickler's temporaries (objects it makes, such as a reduce's argument tuple) take ids from
+/// here up. An id below it that the arena does not hold is then a dangling reference, refused
+/// where it is saved rather than by a pass over the whole graph before writing. Graphs of more
+/// objects than this are refused, so only a reference taken from another graph of that size
+/// could be mistaken for a temporary.
+const TEMP_BASE: u32 = 1 << 31;
+
+/// What a lookup of an id that names no object sees: nothing the pickler builds on. Every id
+/// is checked where it is saved, so this only stands in until that check refuses it.
+const DANGLING: &Object = &Object::Ext(0);
+
 fn lookup<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x Object {
-    let n = g.objects.len();
-    if (id as usize) < n {
-        &g.objects[id as usize]
+    let found = if id < TEMP_BASE { g.objects.get(id as usize) } else { scratch.get((id - TEMP_BASE) as usize) };
+    found.unwrap_or(DANGLING)
+}
+
+/// One index range for the arena's ids (`0..n`) and the temporaries' (`n..`), for the tables
+/// kept per object while writing.
+#[inline]
+fn dense(n: usize, id: u32) -> usize {
+    if id < TEMP_BASE {
+        id as usize
     } else {
-        &scratch[id as usize - n]
+        n + (id - TEMP_BASE) as usize
     }
+}
+
+fn dangling(g: &Graph, id: u32) -> Error {
+    Error::invalid(format!("object #{id} is referenced but the graph has only {} objects", g.objects.len()))
 }
 
 /// Write `graph` to `out` with these options (streamed: large payloads go straight through).
@@ -244,7 +268,9 @@ pub(crate) fn dumps_with(graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Ve
 }
 
 fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Out<S>> {
-    graph.check()?;
+    if graph.objects.len() > TEMP_BASE as usize {
+        return Err(Error::unpicklable(format!("cannot pickle a graph of more than {TEMP_BASE} objects")));
+    }
     if opts.protocol > crate::machine::HIGHEST_PROTOCOL {
         return Err(Error::unpicklable(format!("pickle protocol must be <= {}", crate::machine::HIGHEST_PROTOCOL)));
     }
@@ -272,12 +298,18 @@ fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<
 }
 
 impl<S: Sink> Pickler<'_, '_, '_, S> {
+    /// Whether `id` names an object: one in the arena or a temporary.
+    #[inline]
+    fn holds(&self, id: u32) -> bool {
+        (id as usize) < self.g.objects.len() || (id >= TEMP_BASE && ((id - TEMP_BASE) as usize) < self.scratch.len())
+    }
+
     fn obj(&self, id: u32) -> &Object {
         lookup(self.g, &self.scratch, id)
     }
 
     fn temp(&mut self, obj: Object) -> Value {
-        let id = (self.g.objects.len() + self.scratch.len()) as u32;
+        let id = TEMP_BASE + self.scratch.len() as u32;
         self.scratch.push(obj);
         Value::Ref(crate::ObjId(id))
     }
@@ -424,7 +456,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
     /// memoized list, as in CPython); a second re-entry means it reaches itself only through
     /// constructor arguments or tuples, which no pickle can express.
     fn enter(&mut self, id: u32) -> Result<()> {
-        let i = id as usize;
+        let i = dense(self.g.objects.len(), id);
         if i >= self.active.len() {
             self.active.resize(i + 1, 0);
         }
@@ -439,7 +471,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
     }
 
     fn leave(&mut self, id: u32) {
-        if let Some(n) = self.active.get_mut(id as usize) {
+        if let Some(n) = self.active.get_mut(dense(self.g.objects.len(), id)) {
             *n = n.saturating_sub(1);
         }
     }
@@ -515,6 +547,9 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             Value::Float(f) => self.save_float(f),
             Value::Ref(id) => {
                 let id = id.0;
+                if !self.holds(id) {
+                    return Err(dangling(self.g, id));
+                }
                 let seen = self.memo.get(id).or_else(|| self.singleton_key(id).and_then(|k| self.singletons.get(&k)));
                 if let Some(&idx) = seen {
                     self.e.memo_get(idx);
@@ -569,6 +604,9 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
     }
 
     fn save_pers(&mut self, pid: Value) -> Result<()> {
+        if let Some(id) = pid.id().filter(|id| !self.holds(id.0)) {
+            return Err(dangling(self.g, id.0));
+        }
         if self.proto() >= 1 {
             self.tasks.push(Task::Op(op::BINPERSID));
             self.tasks.push(Task::Save(pid));
@@ -790,7 +828,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 // Natives only live in the graph; temporaries are never natives.
                 let native =
                     g.objects.get(id as usize).ok_or_else(|| Error::unpicklable("internal: temporary native"))?;
-                let inst = reduce::native_reduction(native, proto, &mut NativeCx { g, scratch: &mut self.scratch })?;
+                let inst = reduce::native_reduction(native, proto, &mut NativeCx { base: TEMP_BASE, scratch: &mut self.scratch })?;
                 let inst_id = self.temp(Object::Instance(Box::new(inst)));
                 self.save_instance(id, inst_id.id().expect("temp is a ref").0)?;
             }
@@ -856,6 +894,10 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             return Err(Error::unpicklable("internal: not an instance"));
         };
         let (construct, callable, args, kwargs) = (inst.construct, inst.callable, inst.args, inst.kwargs);
+        // Read here before they are saved, so checked here.
+        if let Some(id) = [callable, args].into_iter().chain(kwargs).filter_map(|v| v.id()).find(|id| !self.holds(id.0)) {
+            return Err(dangling(self.g, id.0));
+        }
         let arg_items: Option<Vec<Value>> = match args.id().map(|a| self.obj(a.0)) {
             Some(Object::Tuple(items)) => Some(items.clone()),
             _ => None,
@@ -880,7 +922,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             Construct::NewObj if proto >= 2 => self.call(key, Construct::NewObj, callable, args, None, tail)?,
             Construct::NewObj => {
                 let mut items = vec![callable];
-                items.extend(arg_items.unwrap_or_default());
+                items.extend(arg_items.ok_or_else(|| Error::unpicklable("NEWOBJ arguments must be a tuple"))?);
                 let f = self.temp_global("copyreg", "__newobj__");
                 let args = self.temp(Object::Tuple(items));
                 self.call(key, Construct::Reduce, f, args, None, tail)?;
@@ -1087,15 +1129,15 @@ fn lookup_bytes<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x [u8] {
     }
 }
 
-/// Access for the natives' reductions: the graph and a place for temporaries.
+/// Where the natives' reductions put their temporaries, and the id the first one gets.
 pub(crate) struct NativeCx<'x> {
-    pub(crate) g: &'x Graph,
+    pub(crate) base: u32,
     pub(crate) scratch: &'x mut Vec<Object>,
 }
 
 impl NativeCx<'_> {
     pub(crate) fn temp(&mut self, obj: Object) -> Value {
-        let id = (self.g.objects.len() + self.scratch.len()) as u32;
+        let id = self.base + self.scratch.len() as u32;
         self.scratch.push(obj);
         Value::Ref(crate::ObjId(id))
     }
