@@ -9,6 +9,7 @@
 
 use crate::error::Result;
 use crate::opcodes::op;
+use crate::value::Value;
 use std::io::Write;
 
 /// CPython's frame size target: a frame is closed at the first opcode boundary past it.
@@ -101,11 +102,17 @@ impl<S: Sink> Out<S> {
 
     #[inline(always)]
     pub(crate) fn write(&mut self, bytes: &[u8]) {
+        self.open_frame();
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Before any write: a frame's header when framing and no frame is open.
+    #[inline(always)]
+    fn open_frame(&mut self) {
         if self.framing && self.frame_start.is_none() {
             self.frame_start = Some(self.buf.len());
             self.buf.extend_from_slice(&[0; FRAME_HEADER]);
         }
-        self.buf.extend_from_slice(bytes);
     }
 
     #[inline]
@@ -141,6 +148,70 @@ impl<S: Sink> Out<S> {
             self.sink.flush(&mut self.buf)?;
         }
         Ok(())
+    }
+
+    /// Bytes that can be written before [`Out::boundary`] could close a frame or flush.
+    #[inline]
+    pub(crate) fn room(&self) -> usize {
+        if self.hold > 0 {
+            return usize::MAX;
+        }
+        match self.frame_start {
+            Some(start) => (start + FRAME_HEADER + FRAME_SIZE_TARGET).saturating_sub(self.buf.len()),
+            None if self.framing => FRAME_SIZE_TARGET,
+            None if S::STREAMS => FLUSH_AT.saturating_sub(self.buf.len()),
+            None => usize::MAX,
+        }
+    }
+
+    /// The most bytes one scalar takes: LONG1 with eight bytes from protocol 2, before that
+    /// the text forms (`L-9223372036854775808L\n`, a float's longest repr).
+    #[inline]
+    pub(crate) fn max_scalar(&self) -> usize {
+        if self.proto >= 2 {
+            10
+        } else {
+            32
+        }
+    }
+
+    /// One scalar (never a reference).
+    #[inline(always)]
+    pub(crate) fn scalar(&mut self, v: Value) {
+        match v {
+            Value::None => self.op(op::NONE),
+            Value::Bool(b) => self.bool(b),
+            Value::Int(i) => self.int(i),
+            Value::Float(f) => self.float(f),
+            Value::Ref(_) => debug_assert!(false, "scalar() is given scalars only"),
+        }
+    }
+
+    /// Scalars (no references) written back to back, with no boundary between them: the caller
+    /// has checked that [`Out::room`] holds [`Out::max_scalar`] bytes for each.
+    pub(crate) fn scalars(&mut self, run: &[Value]) {
+        let Some((&first, rest)) = run.split_first() else { return };
+        // The first write may open a frame; the rest only append.
+        self.scalar(first);
+        if self.proto < 2 {
+            rest.iter().for_each(|&v| self.scalar(v));
+            return;
+        }
+        let most = rest.len() * self.max_scalar();
+        let buf = &mut self.buf;
+        buf.reserve(most);
+        for &v in rest {
+            match v {
+                Value::Int(i) => match i32::try_from(i) {
+                    Ok(small) => push_binint(buf, small),
+                    Err(_) => push_long1(buf, &i.to_le_bytes()),
+                },
+                Value::Float(f) => push_binfloat(buf, f),
+                Value::None => buf.push(op::NONE),
+                Value::Bool(b) => buf.push(if b { op::NEWTRUE } else { op::NEWFALSE }),
+                Value::Ref(_) => debug_assert!(false, "scalars() is given scalars only"),
+            }
+        }
     }
 
     /// A header and a payload; payloads of a frame's size or more go outside frames.
@@ -208,15 +279,8 @@ impl<S: Sink> Out<S> {
     pub(crate) fn int(&mut self, i: i64) {
         match i32::try_from(i) {
             Ok(small) if self.proto >= 1 => {
-                if (0..=0xff).contains(&small) {
-                    self.write(&[op::BININT1, small as u8]);
-                } else if (0..=0xffff).contains(&small) {
-                    let b = (small as u16).to_le_bytes();
-                    self.write(&[op::BININT2, b[0], b[1]]);
-                } else {
-                    let b = small.to_le_bytes();
-                    self.write(&[op::BININT, b[0], b[1], b[2], b[3]]);
-                }
+                self.open_frame();
+                push_binint(&mut self.buf, small)
             }
             Ok(small) => self.write(format!("I{small}\n").as_bytes()),
             Err(_) => self.long_le(&i.to_le_bytes(), i),
@@ -228,20 +292,8 @@ impl<S: Sink> Out<S> {
     /// complement, `n` prints it in decimal.
     pub(crate) fn long_le(&mut self, le: &[u8], n: impl std::fmt::Display) {
         if self.proto >= 2 {
-            let mut len = le.len();
-            while len > 1 {
-                let (last, prev) = (le[len - 1], le[len - 2]);
-                if (last == 0 && prev & 0x80 == 0) || (last == 0xff && prev & 0x80 != 0) {
-                    len -= 1;
-                } else {
-                    break;
-                }
-            }
-            if len == 1 && le[0] == 0 {
-                len = 0; // zero is LONG1 with no bytes
-            }
-            self.write(&[op::LONG1, len as u8]);
-            self.write(&le[..len]);
+            self.open_frame();
+            push_long1(&mut self.buf, le);
         } else {
             self.write(format!("L{n}L\n").as_bytes());
         }
@@ -251,8 +303,8 @@ impl<S: Sink> Out<S> {
     #[inline(always)]
     pub(crate) fn float(&mut self, f: f64) {
         if self.proto >= 1 {
-            let b = f.to_be_bytes();
-            self.write(&[op::BINFLOAT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+            self.open_frame();
+            push_binfloat(&mut self.buf, f);
         } else {
             self.write(format!("F{}\n", super::float_repr(f)).as_bytes());
         }
@@ -271,6 +323,44 @@ impl<S: Sink> Out<S> {
         }
         self.hold -= 1;
     }
+}
+
+/// BININT1, BININT2 or BININT: the shortest CPython picks for an int that fits 32 bits.
+#[inline(always)]
+fn push_binint(buf: &mut Vec<u8>, small: i32) {
+    if (0..=0xff).contains(&small) {
+        buf.extend_from_slice(&[op::BININT1, small as u8]);
+    } else if (0..=0xffff).contains(&small) {
+        let b = (small as u16).to_le_bytes();
+        buf.extend_from_slice(&[op::BININT2, b[0], b[1]]);
+    } else {
+        let b = small.to_le_bytes();
+        buf.extend_from_slice(&[op::BININT, b[0], b[1], b[2], b[3]]);
+    }
+}
+
+/// LONG1 with the fewest two's-complement bytes of `le` (little-endian); zero has none.
+fn push_long1(buf: &mut Vec<u8>, le: &[u8]) {
+    let mut len = le.len();
+    while len > 1 {
+        let (last, prev) = (le[len - 1], le[len - 2]);
+        if (last == 0 && prev & 0x80 == 0) || (last == 0xff && prev & 0x80 != 0) {
+            len -= 1;
+        } else {
+            break;
+        }
+    }
+    if len == 1 && le[0] == 0 {
+        len = 0;
+    }
+    buf.extend_from_slice(&[op::LONG1, len as u8]);
+    buf.extend_from_slice(&le[..len]);
+}
+
+#[inline(always)]
+fn push_binfloat(buf: &mut Vec<u8>, f: f64) {
+    let b = f.to_be_bytes();
+    buf.extend_from_slice(&[op::BINFLOAT, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
 }
 
 /// Protocol 0's UNICODE text: raw-unicode-escape, plus escapes for `\`, NUL, `\n`, `\r`, `\x1a`.

@@ -397,19 +397,26 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 // A run of scalars: written straight from the slice, no lookups per item.
                 let items = items_of(lookup(self.g, &self.scratch, seq));
                 while p < end {
-                    let item = items[p as usize];
-                    if let Value::Ref(_) = item {
+                    // As many as fit before a boundary could close a frame or flush, written
+                    // without a boundary check each; then one checked.
+                    let fit = (self.e.room() / self.e.max_scalar()) as u64;
+                    let stop = end.min(u32::try_from(p as u64 + fit).unwrap_or(u32::MAX));
+                    if stop == p {
+                        if let Value::Ref(_) = items[p as usize] {
+                            break;
+                        }
+                        self.e.boundary()?;
+                        self.e.scalar(items[p as usize]);
+                        p += 1;
+                        continue;
+                    }
+                    let run = &items[p as usize..stop as usize];
+                    let scalars = run.iter().position(|v| matches!(v, Value::Ref(_))).unwrap_or(run.len());
+                    self.e.scalars(&run[..scalars]);
+                    p += scalars as u32;
+                    if scalars < run.len() {
                         break;
                     }
-                    self.e.boundary()?;
-                    match item {
-                        Value::None => self.e.op(op::NONE),
-                        Value::Bool(b) => self.e.bool(b),
-                        Value::Int(i) => self.e.int(i),
-                        Value::Float(f) => self.e.float(f),
-                        Value::Ref(_) => unreachable!("runs stop at references"),
-                    }
-                    p += 1;
                 }
                 if p == end {
                     break;
