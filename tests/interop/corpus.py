@@ -365,6 +365,18 @@ def build_cases():
             (lambda n=n: dict((u'k%d' % i, i) for i in range(n))))
         add('set_n%d' % n, (lambda n=n: S(range(n))))
         add('frozenset_n%d' % n, (lambda n=n: FS(range(n))))
+    def frames_scalars():
+        # Runs of scalars in every size (1 to 10 bytes) long enough to cross several 64 KiB
+        # frame boundaries, broken now and then by a str.
+        out = []
+        for i in range(40000):
+            out.append([i % 256, i * 300, i * 100003, 2 ** 40 + i, i * 0.5, None,
+                        i % 2 == 0][i % 7])
+            if i % 997 == 0:
+                out.append(u's%d' % i)
+        return out
+    add('frames_scalars', frames_scalars)
+    add('frames_scalars_tuple', lambda: tuple(frames_scalars()))
     add('dict_key_types', lambda: {
         2: u'int', 1.5: u'float', (1, u'x'): u'tuple',
         FS([3, 4]): u'frozenset', True: u'bool', None: u'none',

@@ -187,20 +187,20 @@ impl<S: Sink> Out<S> {
         }
     }
 
-    /// Scalars (no references) written back to back, with no boundary between them: the caller
-    /// has checked that [`Out::room`] holds [`Out::max_scalar`] bytes for each.
-    pub(crate) fn scalars(&mut self, run: &[Value]) {
-        let Some((&first, rest)) = run.split_first() else { return };
+    /// The scalars at the start of `run` written back to back, with no boundary between them,
+    /// up to the first reference; returns how many. The caller has checked that [`Out::room`]
+    /// holds [`Out::max_scalar`] bytes for each item of `run`.
+    pub(crate) fn scalars(&mut self, run: &[Value]) -> usize {
+        let Some(&first) = run.first().filter(|v| !matches!(v, Value::Ref(_))) else { return 0 };
         // The first write may open a frame; the rest only append.
         self.scalar(first);
         if self.proto < 2 {
-            rest.iter().for_each(|&v| self.scalar(v));
-            return;
+            return 1 + run[1..].iter().take_while(|v| !matches!(v, Value::Ref(_))).map(|&v| self.scalar(v)).count();
         }
-        let most = rest.len() * self.max_scalar();
+        let most = (run.len() - 1) * self.max_scalar();
         let buf = &mut self.buf;
         buf.reserve(most);
-        for &v in rest {
+        for (n, &v) in run.iter().enumerate().skip(1) {
             match v {
                 Value::Int(i) => match i32::try_from(i) {
                     Ok(small) => push_binint(buf, small),
@@ -209,9 +209,10 @@ impl<S: Sink> Out<S> {
                 Value::Float(f) => push_binfloat(buf, f),
                 Value::None => buf.push(op::NONE),
                 Value::Bool(b) => buf.push(if b { op::NEWTRUE } else { op::NEWFALSE }),
-                Value::Ref(_) => debug_assert!(false, "scalars() is given scalars only"),
+                Value::Ref(_) => return n,
             }
         }
+        run.len()
     }
 
     /// A header and a payload; payloads of a frame's size or more go outside frames.

@@ -411,10 +411,9 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                         continue;
                     }
                     let run = &items[p as usize..stop as usize];
-                    let scalars = run.iter().position(|v| matches!(v, Value::Ref(_))).unwrap_or(run.len());
-                    self.e.scalars(&run[..scalars]);
-                    p += scalars as u32;
-                    if scalars < run.len() {
+                    let written = self.e.scalars(run);
+                    p += written as u32;
+                    if written < run.len() {
                         break;
                     }
                 }
@@ -835,7 +834,11 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 // Natives only live in the graph; temporaries are never natives.
                 let native =
                     g.objects.get(id as usize).ok_or_else(|| Error::unpicklable("internal: temporary native"))?;
-                let inst = reduce::native_reduction(native, proto, &mut NativeCx { base: TEMP_BASE, scratch: &mut self.scratch })?;
+                let inst = reduce::native_reduction(
+                    native,
+                    proto,
+                    &mut NativeCx { base: TEMP_BASE, scratch: &mut self.scratch },
+                )?;
                 let inst_id = self.temp(Object::Instance(Box::new(inst)));
                 self.save_instance(id, inst_id.id().expect("temp is a ref").0)?;
             }
@@ -902,7 +905,8 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
         };
         let (construct, callable, args, kwargs) = (inst.construct, inst.callable, inst.args, inst.kwargs);
         // Read here before they are saved, so checked here.
-        if let Some(id) = [callable, args].into_iter().chain(kwargs).filter_map(|v| v.id()).find(|id| !self.holds(id.0)) {
+        if let Some(id) = [callable, args].into_iter().chain(kwargs).filter_map(|v| v.id()).find(|id| !self.holds(id.0))
+        {
             return Err(dangling(self.g, id.0));
         }
         let arg_items: Option<Vec<Value>> = match args.id().map(|a| self.obj(a.0)) {
