@@ -262,3 +262,23 @@ fn dangling_references_are_refused_wherever_they_sit() {
         }
     }
 }
+
+/// CPython keeps one object for each one-character str below U+0100, for "" and for b"", so
+/// equal ones written from distinct objects are one memo entry there; U+0100 is not cached.
+#[test]
+fn cached_strs_and_empty_bytes_are_shared_by_content() {
+    let mut g = brinery::Graph::new();
+    let mut items = Vec::new();
+    for s in ["a", "a", "\u{e9}", "\u{e9}", "\u{ff}", "\u{ff}", "\u{100}", "\u{100}", "", ""] {
+        items.push(g.str(s));
+    }
+    items.push(g.bytes(b""));
+    items.push(g.bytes(b""));
+    let root = g.list(items);
+    g.set_root(root);
+    // pickle.dumps([chr(97), chr(97), chr(0xe9), chr(0xe9), chr(0xff), chr(0xff), chr(0x100),
+    //               chr(0x100), str(), ''.join([]), bytes(), b''.join([])], 4) on CPython 3.11
+    let cpython: &[u8] = b"\x80\x04\x95-\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x01a\x94h\x01\x8c\x02\xc3\xa9\x94h\x02\
+        \x8c\x02\xc3\xbf\x94h\x03\x8c\x02\xc4\x80\x94\x8c\x02\xc4\x80\x94\x8c\x00\x94h\x06C\x00\x94h\x07e.";
+    assert_eq!(brinery::dumps(&g, 4).unwrap(), cpython);
+}

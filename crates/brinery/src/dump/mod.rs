@@ -15,6 +15,10 @@ use crate::value::{Construct, Global, Graph, Object, Value};
 use emit::{IoSink, Out, Sink, SizedOp, VecSink};
 use num_bigint::BigInt;
 use std::collections::HashMap;
+
+/// A map keyed by names (of globals, and strs the pickler makes): foldhash with a random seed,
+/// fast on short keys, and names from a hostile pickle cannot be chosen to collide.
+type NameMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::io::Write;
 
 /// Items per APPENDS / SETITEMS / ADDITEMS, as CPython batches them.
@@ -148,21 +152,20 @@ struct Pickler<'g, 'o, 'a, S: Sink> {
     memo: MemoTable,
     /// How many times each object is being written right now (its end task not yet reached).
     active: Vec<u8>,
-    globals: HashMap<(String, String), u32>,
-    name_strs: HashMap<(NameKind, String), u32>,
+    globals: NameMap<(String, String), u32>,
+    name_strs: NameMap<(NameKind, String), u32>,
     tasks: Vec<Task>,
     opts: &'o mut DumpOptions<'a>,
     /// Strings CPython shares in the protocol 0–2 bytes form: the interned `'latin1'` codec
     /// name and the cached one-character strings a one-byte payload decodes to.
-    interned: HashMap<String, Value>,
-    singletons: HashMap<Singleton, u32>,
+    interned: NameMap<String, Value>,
+    /// Memo indices of CPython's cached objects (see [`Pickler::singleton_key`]), made on the
+    /// first one written.
+    singletons: Option<Box<[u32; SINGLETONS]>>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Singleton {
-    Str(Option<u8>),
-    EmptyBytes,
-}
+/// Slots of [`Pickler::singletons`]: one-character strs below U+0100, then `""`, then `b""`.
+const SINGLETONS: usize = 258;
 
 /// Object id → memo index. Ids are dense once mapped (arena indices, then temporaries; see
 /// [`dense`]), so a vector beats a hash map here.
@@ -282,12 +285,12 @@ fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<
         e: Out::new(sink, proto, buf),
         memo: MemoTable::with_objects(work.slots, graph.objects.len()),
         active: work.active,
-        globals: HashMap::new(),
-        name_strs: HashMap::new(),
+        globals: NameMap::default(),
+        name_strs: NameMap::default(),
         tasks: work.tasks,
         opts,
-        interned: HashMap::new(),
-        singletons: HashMap::new(),
+        interned: NameMap::default(),
+        singletons: None,
     };
     p.e.start();
     p.tasks.push(Task::Save(graph.root()));
@@ -482,29 +485,36 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
         }
     }
 
+    /// Memoize the object just written, whatever it is.
     fn memoize(&mut self, key: u32) {
+        let slot = self.singleton_key(key);
+        self.memoize_as(key, slot);
+    }
+
+    /// Memoize the object just written; `slot` is its [`Pickler::singleton_key`].
+    #[inline]
+    fn memoize_as(&mut self, key: u32, slot: Option<usize>) {
         let idx = self.e.memo_put();
         self.memo.insert(key, idx);
-        if let Some(k) = self.singleton_key(key) {
-            self.singletons.insert(k, idx);
+        if let Some(k) = slot {
+            self.singletons.get_or_insert_with(|| Box::new([MemoTable::EMPTY; SINGLETONS]))[k] = idx;
         }
     }
 
     /// CPython keeps one object for the empty str, each one-character str below U+0100 and the
     /// empty bytes, so equal ones are always shared there: key them by content.
-    fn singleton_key(&self, id: u32) -> Option<Singleton> {
+    fn singleton_key(&self, id: u32) -> Option<usize> {
         match self.obj(id) {
-            Object::Str(s) if s.as_bytes().len() <= 2 => {
-                let mut cps = s.code_points();
-                match (cps.next(), cps.next()) {
-                    (None, _) => Some(Singleton::Str(None)),
-                    (Some(c), None) if c < 0x100 => Some(Singleton::Str(Some(c as u8))),
-                    _ => None,
-                }
-            }
-            Object::Bytes(b) if b.is_empty() => Some(Singleton::EmptyBytes),
+            Object::Str(s) => str_slot(s.as_bytes()),
+            Object::Bytes(b) if b.is_empty() => Some(257),
             _ => None,
         }
+    }
+
+    /// The memo index of a cached object equal to the one at `id`, if one was written.
+    fn singleton_memo(&self, id: u32) -> Option<u32> {
+        let table = self.singletons.as_ref()?;
+        self.singleton_key(id).map(|k| table[k]).filter(|&i| i != MemoTable::EMPTY)
     }
 
     fn global_memoize(&mut self, key: Option<u32>, name: (String, String)) {
@@ -556,8 +566,8 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 if !self.holds(id) {
                     return Err(dangling(self.g, id));
                 }
-                let seen = self.memo.get(id).or_else(|| self.singleton_key(id).and_then(|k| self.singletons.get(&k)));
-                if let Some(&idx) = seen {
+                let seen = self.memo.get(id).copied().or_else(|| self.singleton_memo(id));
+                if let Some(idx) = seen {
                     self.e.memo_get(idx);
                     return Ok(());
                 }
@@ -653,7 +663,8 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                     let data = lookup_str(g, &self.scratch, id);
                     self.e.write_payload(header.as_bytes(), data)?;
                 }
-                self.memoize(id);
+                let slot = str_slot(lookup_str(g, &self.scratch, id));
+                self.memoize_as(id, slot);
             }
             Object::Bytes(b) => {
                 if proto >= 3 {
@@ -663,7 +674,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                         return Err(Error::unpicklable("cannot serialize a bytes object larger than 4 GiB"));
                     };
                     self.e.write_payload(header.as_bytes(), lookup_bytes(g, &self.scratch, id))?;
-                    self.memoize(id);
+                    self.memoize_as(id, (n == 0).then_some(257));
                 } else if b.is_empty() {
                     let callable = self.temp_global("builtins", "bytes");
                     let args = self.temp(Object::Tuple(Vec::new()));
@@ -681,7 +692,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             Object::ByteArray(b) => {
                 if proto >= 5 {
                     self.e.write_payload(SizedOp::eight(op::BYTEARRAY8, b.len()).as_bytes(), b)?;
-                    self.memoize(id);
+                    self.memoize_as(id, None);
                 } else {
                     let data = crate::PyBytes::from(b.clone());
                     let callable = self.temp_global("builtins", "bytearray");
@@ -701,7 +712,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 } else {
                     self.e.write(&[op::MARK, op::LIST]);
                 }
-                self.memoize(id);
+                self.memoize_as(id, None);
                 if len > 0 {
                     self.tasks.push(if proto >= 1 {
                         Task::Batches { seq: id, pos: 0, style: Batching::ExactList }
@@ -717,7 +728,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 } else {
                     self.e.write(&[op::MARK, op::DICT]);
                 }
-                self.memoize(id);
+                self.memoize_as(id, None);
                 if len > 0 {
                     self.tasks.push(if proto >= 1 {
                         Task::Batches { seq: id, pos: 0, style: Batching::ExactDict }
@@ -755,7 +766,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             Object::Set(s) => {
                 let len = s.len();
                 self.e.op(op::EMPTY_SET);
-                self.memoize(id);
+                self.memoize_as(id, None);
                 if len > 0 {
                     self.tasks.push(Task::Batches { seq: id, pos: 0, style: Batching::Set });
                 }
@@ -862,7 +873,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
         }
         let code = if marked { op::TUPLE } else { [op::TUPLE1, op::TUPLE2, op::TUPLE3][len as usize - 1] };
         self.e.op(code);
-        self.memoize(id);
+        self.memoize_as(id, None);
     }
 
     /// Queue `callable(*args)` (REDUCE) or `cls.__new__` (NEWOBJ/NEWOBJ_EX), then the memo and
@@ -1112,6 +1123,18 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
         let idx = self.e.memo_put();
         self.name_strs.insert(key, idx);
         Ok(())
+    }
+}
+
+/// The [`Pickler::singletons`] slot of a str (given as its UTF-8) that CPython keeps one
+/// object for, if it is one: below U+0100 a code point takes one byte, or two led by C2/C3.
+#[inline]
+fn str_slot(utf8: &[u8]) -> Option<usize> {
+    match *utf8 {
+        [] => Some(256),
+        [b] => Some(b as usize),
+        [lead @ (0xc2 | 0xc3), cont] => Some(((lead as usize & 0x1f) << 6) | (cont as usize & 0x3f)),
+        _ => None,
     }
 }
 
