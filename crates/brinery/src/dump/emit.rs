@@ -215,6 +215,18 @@ impl<S: Sink> Out<S> {
         run.len()
     }
 
+    /// An opcode with a one-byte length and its payload (under 256 bytes, so never outside a
+    /// frame): one reserve, and a header of constant size.
+    #[inline]
+    pub(crate) fn short_payload(&mut self, code: u8, data: &[u8]) {
+        debug_assert!(data.len() < 256);
+        self.open_frame();
+        // Room for a MEMOIZE after it too.
+        self.buf.reserve(data.len() + 3);
+        self.buf.extend_from_slice(&[code, data.len() as u8]);
+        self.buf.extend_from_slice(data);
+    }
+
     /// A header and a payload; payloads of a frame's size or more go outside frames.
     pub(crate) fn write_payload(&mut self, header: &[u8], data: &[u8]) -> Result<()> {
         if data.len() < FRAME_SIZE_TARGET || self.hold > 0 {

@@ -571,6 +571,10 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                     self.e.memo_get(idx);
                     return Ok(());
                 }
+                if self.proto() >= 1 && matches!(lookup(self.g, &self.scratch, id), Object::Str(_)) {
+                    // The most common object, kept out of save_object's large frame.
+                    return self.save_bin_str(id);
+                }
                 self.save_object(id)?;
             }
         }
@@ -637,35 +641,41 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
         Ok(())
     }
 
+    /// A str in protocols 1+: SHORT_BINUNICODE, BINUNICODE or BINUNICODE8, then the memo.
+    #[inline]
+    fn save_bin_str(&mut self, id: u32) -> Result<()> {
+        let data = lookup_str(self.g, &self.scratch, id);
+        let p4 = self.proto() >= 4;
+        if p4 && data.len() < 256 {
+            let slot = str_slot(data);
+            self.e.short_payload(op::SHORT_BINUNICODE, data);
+            self.memoize_as(id, slot);
+            return Ok(());
+        }
+        let short = p4.then_some(op::SHORT_BINUNICODE);
+        let Some(header) = SizedOp::pick(data.len(), short, op::BINUNICODE, p4.then_some(op::BINUNICODE8)) else {
+            return Err(Error::unpicklable("cannot serialize a string larger than 4GiB"));
+        };
+        let slot = str_slot(data);
+        self.e.write_payload(header.as_bytes(), data)?;
+        self.memoize_as(id, slot);
+        Ok(())
+    }
+
     fn save_object(&mut self, id: u32) -> Result<()> {
         let g = self.g;
         let proto = self.proto();
         match lookup(g, &self.scratch, id) {
-            Object::Str(s) => {
-                if proto == 0 {
-                    let mut line = Vec::with_capacity(s.as_bytes().len() + 2);
-                    line.push(op::UNICODE);
-                    emit::raw_unicode_escape(s.code_points(), &mut line);
-                    line.push(b'\n');
-                    self.e.write(&line);
-                } else {
-                    let data = s.as_bytes();
-                    let n = data.len();
-                    let p4 = proto >= 4;
-                    let Some(header) = SizedOp::pick(
-                        n,
-                        p4.then_some(op::SHORT_BINUNICODE),
-                        op::BINUNICODE,
-                        p4.then_some(op::BINUNICODE8),
-                    ) else {
-                        return Err(Error::unpicklable("cannot serialize a string larger than 4GiB"));
-                    };
-                    let data = lookup_str(g, &self.scratch, id);
-                    self.e.write_payload(header.as_bytes(), data)?;
-                }
-                let slot = str_slot(lookup_str(g, &self.scratch, id));
+            Object::Str(s) if proto == 0 => {
+                let mut line = Vec::with_capacity(s.as_bytes().len() + 2);
+                line.push(op::UNICODE);
+                emit::raw_unicode_escape(s.code_points(), &mut line);
+                line.push(b'\n');
+                self.e.write(&line);
+                let slot = str_slot(s.as_bytes());
                 self.memoize_as(id, slot);
             }
+            Object::Str(_) => self.save_bin_str(id)?,
             Object::Bytes(b) => {
                 if proto >= 3 {
                     let n = b.len();
