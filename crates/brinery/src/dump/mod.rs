@@ -300,7 +300,7 @@ fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<
     Ok(p.e)
 }
 
-impl<S: Sink> Pickler<'_, '_, '_, S> {
+impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     /// Whether `id` names an object: one in the arena or a temporary.
     #[inline]
     fn holds(&self, id: u32) -> bool {
@@ -377,7 +377,7 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 Task::Items { seq, pos, end } => self.items(seq, pos, end)?,
                 Task::Pairs { seq, pos, end } => self.pairs(seq, pos, end)?,
                 Task::EachAppend { seq, pos, pairs } => self.each_append(seq, pos, pairs),
-                Task::Batches { seq, pos, style } => self.batches(seq, pos, style),
+                Task::Batches { seq, pos, style } => self.batches(seq, pos, style)?,
                 Task::GlobalEnd { key, name } => {
                     self.e.op(op::STACK_GLOBAL);
                     self.global_memoize(key, *name);
@@ -563,22 +563,42 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             Value::Float(f) => self.save_float(f),
             Value::Ref(id) => {
                 let id = id.0;
-                if !self.holds(id) {
-                    return Err(dangling(self.g, id));
-                }
-                let seen = self.memo.get(id).copied().or_else(|| self.singleton_memo(id));
-                if let Some(idx) = seen {
+                let g: &'g Graph = self.g;
+                let Some(obj) = g.objects.get(id as usize) else {
+                    if !self.holds(id) {
+                        return Err(dangling(self.g, id));
+                    }
+                    return self.save_temp(id);
+                };
+                if let Some(&idx) = self.memo.get(id) {
                     self.e.memo_get(idx);
                     return Ok(());
                 }
-                if self.proto() >= 1 && matches!(lookup(self.g, &self.scratch, id), Object::Str(_)) {
-                    // The most common object, kept out of save_object's large frame.
-                    return self.save_bin_str(id);
+                match obj {
+                    // The most common object, kept out of save_object's large frame (and the
+                    // arena's objects are borrowed from the graph, not from the pickler).
+                    Object::Str(s) if self.proto() >= 1 => return self.save_bin_str(id, s.as_bytes()),
+                    Object::Bytes(b) if b.is_empty() => {
+                        if let Some(idx) = self.singleton_memo(id) {
+                            self.e.memo_get(idx);
+                            return Ok(());
+                        }
+                    }
+                    _ => {}
                 }
                 self.save_object(id)?;
             }
         }
         Ok(())
+    }
+
+    /// A temporary (the pickler's own object): memoized or shared like any other.
+    fn save_temp(&mut self, id: u32) -> Result<()> {
+        if let Some(idx) = self.memo.get(id).copied().or_else(|| self.singleton_memo(id)) {
+            self.e.memo_get(idx);
+            return Ok(());
+        }
+        self.save_object(id)
     }
 
     fn save_bool(&mut self, b: bool) {
@@ -641,23 +661,26 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
         Ok(())
     }
 
-    /// A str in protocols 1+: SHORT_BINUNICODE, BINUNICODE or BINUNICODE8, then the memo.
+    /// A str in protocols 1+, `data` its UTF-8: fetched when CPython would share it, else
+    /// SHORT_BINUNICODE, BINUNICODE or BINUNICODE8, then the memo.
     #[inline]
-    fn save_bin_str(&mut self, id: u32) -> Result<()> {
-        let data = lookup_str(self.g, &self.scratch, id);
-        let p4 = self.proto() >= 4;
-        if p4 && data.len() < 256 {
-            let slot = str_slot(data);
-            self.e.short_payload(op::SHORT_BINUNICODE, data);
-            self.memoize_as(id, slot);
+    fn save_bin_str(&mut self, id: u32, data: &[u8]) -> Result<()> {
+        let slot = str_slot(data);
+        if let Some(idx) = slot.and_then(|k| self.singletons.as_ref().map(|t| t[k])).filter(|&i| i != MemoTable::EMPTY)
+        {
+            self.e.memo_get(idx);
             return Ok(());
         }
-        let short = p4.then_some(op::SHORT_BINUNICODE);
-        let Some(header) = SizedOp::pick(data.len(), short, op::BINUNICODE, p4.then_some(op::BINUNICODE8)) else {
-            return Err(Error::unpicklable("cannot serialize a string larger than 4GiB"));
-        };
-        let slot = str_slot(data);
-        self.e.write_payload(header.as_bytes(), data)?;
+        let p4 = self.proto() >= 4;
+        if p4 && data.len() < 256 {
+            self.e.short_payload(op::SHORT_BINUNICODE, data);
+        } else {
+            let short = p4.then_some(op::SHORT_BINUNICODE);
+            let Some(header) = SizedOp::pick(data.len(), short, op::BINUNICODE, p4.then_some(op::BINUNICODE8)) else {
+                return Err(Error::unpicklable("cannot serialize a string larger than 4GiB"));
+            };
+            self.e.write_payload(header.as_bytes(), data)?;
+        }
         self.memoize_as(id, slot);
         Ok(())
     }
@@ -675,7 +698,12 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
                 let slot = str_slot(s.as_bytes());
                 self.memoize_as(id, slot);
             }
-            Object::Str(_) => self.save_bin_str(id)?,
+            Object::Str(s) => {
+                // A temporary (arena strs take the path in `save`): copied out of the scratch
+                // space the pickler writes to.
+                let data = s.as_bytes().to_vec();
+                self.save_bin_str(id, &data)?
+            }
             Object::Bytes(b) => {
                 if proto >= 3 {
                     let n = b.len();
@@ -1037,7 +1065,9 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
     }
 
     /// One batch of a container's items, then the next batch (CPython's batching, quirks kept).
-    fn batches(&mut self, seq: u32, pos: u32, style: Batching) {
+    /// The batch's items are written right here (the caller is the task loop, so this does
+    /// not recurse); what they queue runs before the batch's closing opcode.
+    fn batches(&mut self, seq: u32, pos: u32, style: Batching) -> Result<()> {
         let pairs = matches!(style, Batching::ExactDict | Batching::IterDict);
         let len = self.seq_len(seq, pairs);
         let remaining = len - pos;
@@ -1046,19 +1076,18 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             Batching::ExactDict | Batching::IterDict => (op::SETITEM, op::SETITEMS),
             Batching::Set => (op::ADDITEMS, op::ADDITEMS),
         };
-        let items_task = |end| if pairs { Task::Pairs { seq, pos, end } } else { Task::Items { seq, pos, end } };
         let single_item = match style {
             Batching::ExactList | Batching::ExactDict => pos == 0 && len == 1,
             Batching::IterList | Batching::IterDict => remaining == 1,
             Batching::Set => false,
         };
+        let write = |p: &mut Self, end| if pairs { p.pairs(seq, pos, end) } else { p.items(seq, pos, end) };
         if single_item {
             self.tasks.push(Task::Op(single));
-            self.tasks.push(items_task(pos + 1));
-            return;
+            return write(self, pos + 1);
         }
         if remaining == 0 && matches!(style, Batching::ExactList | Batching::IterList | Batching::IterDict) {
-            return;
+            return Ok(());
         }
         let end = pos + remaining.min(BATCH);
         // Dicts, sets and reduce items loop while the last batch was full, so an exact dict or
@@ -1071,8 +1100,8 @@ impl<S: Sink> Pickler<'_, '_, '_, S> {
             self.tasks.push(Task::Batches { seq, pos: end, style });
         }
         self.tasks.push(Task::Op(multi));
-        self.tasks.push(items_task(end));
         self.e.op(op::MARK);
+        write(self, end)
     }
 
     fn save_global(&mut self, key: Option<u32>, module: String, name: String) -> Result<()> {
@@ -1155,13 +1184,6 @@ fn items_of(obj: &Object) -> &[Value] {
         Object::Deque(d) => &d.items,
         Object::Set(s) | Object::FrozenSet(s) => s.items(),
         Object::Instance(i) => &i.list_items,
-        _ => &[],
-    }
-}
-
-fn lookup_str<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x [u8] {
-    match lookup(g, scratch, id) {
-        Object::Str(s) => s.as_bytes(),
         _ => &[],
     }
 }
