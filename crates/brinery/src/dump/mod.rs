@@ -17,8 +17,26 @@ use num_bigint::BigInt;
 use std::collections::HashMap;
 
 /// A map keyed by names (of globals, and strs the pickler makes): foldhash with a random seed,
-/// fast on short keys, and names from a hostile pickle cannot be chosen to collide.
-type NameMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// fast on short keys, and names from a hostile pickle cannot be chosen to collide. Made on
+/// the first insert, as most pickles need none (seeding one costs more than a small dump).
+struct NameMap<K, V>(Option<HashMap<K, V, foldhash::fast::RandomState>>);
+
+impl<K: std::hash::Hash + Eq, V> NameMap<K, V> {
+    fn new() -> Self {
+        NameMap(None)
+    }
+
+    fn get<Q: std::hash::Hash + Eq + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        self.0.as_ref()?.get(key)
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        self.0.get_or_insert_with(HashMap::default).insert(key, value);
+    }
+}
 use std::io::Write;
 
 /// Items per APPENDS / SETITEMS / ADDITEMS, as CPython batches them.
@@ -285,11 +303,11 @@ fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<
         e: Out::new(sink, proto, buf),
         memo: MemoTable::with_objects(work.slots, graph.objects.len()),
         active: work.active,
-        globals: NameMap::default(),
-        name_strs: NameMap::default(),
+        globals: NameMap::new(),
+        name_strs: NameMap::new(),
         tasks: work.tasks,
         opts,
-        interned: NameMap::default(),
+        interned: NameMap::new(),
         singletons: None,
     };
     p.e.start();
