@@ -376,6 +376,18 @@ def build_cases():
                 out.append(u's%d' % i)
         return out
     add('frames_scalars', frames_scalars)
+
+    def frames_scalar_pairs():
+        # A dict whose runs of scalar pairs cross frame boundaries, broken now and then by a
+        # str value.
+        values = frames_scalars()
+        return dict((i * 7 - 100000, v) for i, v in enumerate(values))
+    add('frames_scalar_pairs', frames_scalar_pairs)
+    # Every scalar at its largest (LONG1 with 8 bytes), so runs are as long as the frame's room
+    # allows and no shorter.
+    add('frames_widest_scalars', lambda: [2 ** 62 + i for i in range(20000)])
+    add('frames_widest_scalar_pairs',
+        lambda: dict((2 ** 62 + i, -(2 ** 62) - i) for i in range(10000)))
     add('frames_scalars_tuple', lambda: tuple(frames_scalars()))
     add('dict_key_types', lambda: {
         2: u'int', 1.5: u'float', (1, u'x'): u'tuple',

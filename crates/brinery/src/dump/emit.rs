@@ -215,6 +215,20 @@ impl<S: Sink> Out<S> {
         run.len()
     }
 
+    /// The pairs of scalars at the start of `run` (up to the first pair holding a reference)
+    /// written back to back, with no boundary between them; returns how many. The caller has
+    /// checked that [`Out::room`] holds twice [`Out::max_scalar`] bytes for each pair of `run`.
+    pub(crate) fn scalar_pairs(&mut self, run: &[(Value, Value)]) -> usize {
+        for (n, &(k, v)) in run.iter().enumerate() {
+            if matches!(k, Value::Ref(_)) || matches!(v, Value::Ref(_)) {
+                return n;
+            }
+            self.scalar(k);
+            self.scalar(v);
+        }
+        run.len()
+    }
+
     /// An opcode with a one-byte length and its payload (under 256 bytes, so never outside a
     /// frame): one reserve, and a header of constant size.
     #[inline]

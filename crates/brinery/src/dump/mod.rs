@@ -460,6 +460,17 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         let mut p = pos;
         while p < end {
             let (k, v) = self.seq_pairs(seq)[p as usize];
+            if !matches!(k, Value::Ref(_)) && !matches!(v, Value::Ref(_)) && self.opts.persistent_id.is_none() {
+                // Pairs of scalars that fit before a boundary: written without one each.
+                let fit = (self.e.room() / (2 * self.e.max_scalar())) as u64;
+                let stop = end.min(u32::try_from(p as u64 + fit).unwrap_or(u32::MAX));
+                let run = &pairs_of(lookup(self.g, &self.scratch, seq))[p as usize..stop as usize];
+                let written = self.e.scalar_pairs(run) as u32;
+                if written > 0 {
+                    p += written;
+                    continue;
+                }
+            }
             p += 1;
             let queued = self.tasks.len();
             self.save(k)?;
@@ -548,12 +559,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     }
 
     fn seq_pairs(&self, seq: u32) -> &[(Value, Value)] {
-        match self.obj(seq) {
-            Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) => d.entries(),
-            Object::DefaultDict(d) => d.dict.entries(),
-            Object::Instance(i) => &i.dict_items,
-            _ => &[],
-        }
+        pairs_of(self.obj(seq))
     }
 
     fn seq_len(&self, seq: u32, pairs: bool) -> u32 {
@@ -1192,6 +1198,16 @@ fn str_slot(utf8: &[u8]) -> Option<usize> {
         [b] => Some(b as usize),
         [lead @ (0xc2 | 0xc3), cont] => Some(((lead as usize & 0x1f) << 6) | (cont as usize & 0x3f)),
         _ => None,
+    }
+}
+
+/// The pairs a mapping-like object writes with SETITEM(S).
+fn pairs_of(obj: &Object) -> &[(Value, Value)] {
+    match obj {
+        Object::Dict(d) | Object::OrderedDict(d) | Object::Counter(d) => d.entries(),
+        Object::DefaultDict(d) => d.dict.entries(),
+        Object::Instance(i) => &i.dict_items,
+        _ => &[],
     }
 }
 
