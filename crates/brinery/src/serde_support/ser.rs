@@ -187,19 +187,27 @@ impl<S: Sink> Ser<S> {
         Ok(())
     }
 
+    #[inline(always)]
     fn save_small(&mut self, slot: usize, s: &str) -> Result<()> {
         match self.small[slot] {
-            0 => {
-                self.write_str(s)?;
-                self.small[slot] = self.out.memo_put() + 1;
+            0 => self.save_small_first(slot, s),
+            idx => {
+                self.out.memo_get(idx - 1);
+                Ok(())
             }
-            idx => self.out.memo_get(idx - 1),
         }
+    }
+
+    #[inline(never)]
+    fn save_small_first(&mut self, slot: usize, s: &str) -> Result<()> {
+        self.write_str(s)?;
+        self.small[slot] = self.out.memo_put() + 1;
         Ok(())
     }
 
-    /// An interned identifier str (field or variant name): one object per content.
-    #[inline]
+    /// An interned identifier str (field or variant name): one object per content. Inlined
+    /// into every field: a name seen before is found by its address.
+    #[inline(always)]
     fn save_name(&mut self, s: &'static str) -> Result<()> {
         self.out.boundary()?;
         let addr = s.as_ptr() as usize;
@@ -210,8 +218,14 @@ impl<S: Sink> Ser<S> {
             self.out.memo_get(idx - 1);
             return Ok(());
         }
+        self.save_name_first(s, slot)
+    }
+
+    /// A name not in the address cache (seen first, or its slot was taken by another).
+    #[inline(never)]
+    fn save_name_first(&mut self, s: &'static str, slot: usize) -> Result<()> {
         let idx = self.lookup_name(s)?;
-        self.name_cache[slot] = (addr, s.len(), idx + 1);
+        self.name_cache[slot] = (s.as_ptr() as usize, s.len(), idx + 1);
         Ok(())
     }
 
@@ -247,8 +261,7 @@ impl<S: Sink> Ser<S> {
         }
         let n = s.len();
         if n < 256 && proto >= 4 {
-            self.out.write(&[op::SHORT_BINUNICODE, n as u8]);
-            self.out.write(s.as_bytes());
+            self.out.short_payload(op::SHORT_BINUNICODE, s.as_bytes());
             Ok(())
         } else if let Ok(n32) = u32::try_from(n) {
             let b = n32.to_le_bytes();
@@ -275,8 +288,7 @@ impl<S: Sink> Ser<S> {
         if proto >= 3 {
             let n = b.len();
             if n < 256 {
-                self.out.write(&[op::SHORT_BINBYTES, n as u8]);
-                self.out.write(b);
+                self.out.short_payload(op::SHORT_BINBYTES, b);
             } else if let Ok(n32) = u32::try_from(n) {
                 let h = n32.to_le_bytes();
                 self.out.write_payload(&[op::BINBYTES, h[0], h[1], h[2], h[3]], b)?;
@@ -380,31 +392,38 @@ impl<S: Sink> Ser<S> {
         Items { mode, count: 0 }
     }
 
-    /// Before an item (a list element or a dict pair): MARKs and batch ends.
-    #[inline]
+    /// Before an item (a list element or a dict pair): MARKs and batch ends. Inlined into every
+    /// element and field; the rare cases (a batch full, a second item after all) are out of line.
+    #[inline(always)]
     fn item_start(&mut self, items: &mut Items, multi: u8) -> Result<()> {
+        let before = items.count;
+        items.count += 1;
         match items.mode {
-            Mode::Batches => {
-                if items.count > 0 && items.count % BATCH == 0 {
-                    self.out.write(&[multi, op::MARK]);
-                }
-            }
+            Mode::Batches if before == 0 || before % BATCH != 0 => Ok(()),
+            Mode::Single { .. } if before != 1 => Ok(()),
+            Mode::EachOne => Ok(()),
+            _ => self.item_start_rare(items, multi),
+        }
+    }
+
+    #[cold]
+    fn item_start_rare(&mut self, items: &mut Items, multi: u8) -> Result<()> {
+        match items.mode {
+            // A full batch: close it and open the next.
+            Mode::Batches => self.out.write(&[multi, op::MARK]),
             Mode::Single { pos, held, epoch } => {
-                if items.count == 1 {
-                    // A second item after all: the MARK belongs before the first one.
-                    if held {
-                        self.out.release(pos, true);
-                    } else if epoch == self.out.epoch {
-                        self.out.buf.insert(pos, op::MARK);
-                    } else {
-                        return Err(Error::unpicklable("a sequence or map had more items than its length said"));
-                    }
-                    items.mode = Mode::Batches;
+                // A second item after all: the MARK belongs before the first one.
+                if held {
+                    self.out.release(pos, true);
+                } else if epoch == self.out.epoch {
+                    self.out.buf.insert(pos, op::MARK);
+                } else {
+                    return Err(Error::unpicklable("a sequence or map had more items than its length said"));
                 }
+                items.mode = Mode::Batches;
             }
             Mode::EachOne => {}
         }
-        items.count += 1;
         Ok(())
     }
 
