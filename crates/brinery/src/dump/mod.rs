@@ -180,6 +180,9 @@ struct Pickler<'g, 'o, 'a, S: Sink> {
     /// Memo indices of CPython's cached objects (see [`Pickler::singleton_key`]), made on the
     /// first one written.
     singletons: Option<Box<[u32; SINGLETONS]>>,
+    /// A container's batches are being written outside the task loop (see
+    /// [`Pickler::batches_now_or_queued`]).
+    in_batches: bool,
 }
 
 /// Slots of [`Pickler::singletons`]: one-character strs below U+0100, then `""`, then `b""`.
@@ -309,6 +312,7 @@ fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<
         opts,
         interned: NameMap::new(),
         singletons: None,
+        in_batches: false,
     };
     p.e.start();
     p.tasks.push(Task::Save(graph.root()));
@@ -775,7 +779,9 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                     self.e.write(&[op::MARK, op::LIST]);
                 }
                 self.memoize_as(id, None);
-                if len > 0 {
+                if len > 0 && proto >= 1 {
+                    self.batches_now_or_queued(id, Batching::ExactList)?;
+                } else if len > 0 {
                     self.tasks.push(if proto >= 1 {
                         Task::Batches { seq: id, pos: 0, style: Batching::ExactList }
                     } else {
@@ -791,7 +797,9 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                     self.e.write(&[op::MARK, op::DICT]);
                 }
                 self.memoize_as(id, None);
-                if len > 0 {
+                if len > 0 && proto >= 1 {
+                    self.batches_now_or_queued(id, Batching::ExactDict)?;
+                } else if len > 0 {
                     self.tasks.push(if proto >= 1 {
                         Task::Batches { seq: id, pos: 0, style: Batching::ExactDict }
                     } else {
@@ -1089,6 +1097,29 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     }
 
     /// One batch of a container's items, then the next batch (CPython's batching, quirks kept).
+    /// A container's batches written right away (its scalars need no task), unless this is
+    /// already inside such a write: one level at a time, so nesting never recurses.
+    fn batches_now_or_queued(&mut self, seq: u32, style: Batching) -> Result<()> {
+        if self.in_batches {
+            self.tasks.push(Task::Batches { seq, pos: 0, style });
+            return Ok(());
+        }
+        self.in_batches = true;
+        let done = self.batches(seq, 0, style);
+        self.in_batches = false;
+        done
+    }
+
+    /// After a batch's items: when they queued no work, its closing opcode (queued at
+    /// `at - 1`, now on top) is written now rather than by the task loop.
+    fn close_now(&mut self, at: usize) {
+        if self.tasks.len() == at {
+            if let Some(Task::Op(code)) = self.tasks.pop() {
+                self.e.op(code);
+            }
+        }
+    }
+
     /// The batch's items are written right here (the caller is the task loop, so this does
     /// not recurse); what they queue runs before the batch's closing opcode.
     fn batches(&mut self, seq: u32, pos: u32, style: Batching) -> Result<()> {
@@ -1108,7 +1139,10 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         let write = |p: &mut Self, end| if pairs { p.pairs(seq, pos, end) } else { p.items(seq, pos, end) };
         if single_item {
             self.tasks.push(Task::Op(single));
-            return write(self, pos + 1);
+            let at = self.tasks.len();
+            write(self, pos + 1)?;
+            self.close_now(at);
+            return Ok(());
         }
         if remaining == 0 && matches!(style, Batching::ExactList | Batching::IterList | Batching::IterDict) {
             return Ok(());
@@ -1124,8 +1158,11 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             self.tasks.push(Task::Batches { seq, pos: end, style });
         }
         self.tasks.push(Task::Op(multi));
+        let at = self.tasks.len();
         self.e.op(op::MARK);
-        write(self, end)
+        write(self, end)?;
+        self.close_now(at);
+        Ok(())
     }
 
     fn save_global(&mut self, key: Option<u32>, module: String, name: String) -> Result<()> {
