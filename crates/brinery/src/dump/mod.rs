@@ -416,37 +416,30 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     /// Save items `pos..end` of a sequence. Items are written in place until one queues work of
     /// its own (a container); then the rest waits beneath that work.
     fn items(&mut self, seq: u32, pos: u32, end: u32) -> Result<()> {
+        // An arena sequence is borrowed from the graph once; a temporary is looked up per item.
+        let g: &'g Graph = self.g;
+        let arena = g.objects.get(seq as usize).map(items_of);
         let mut p = pos;
         while p < end {
-            if self.opts.persistent_id.is_none() {
-                // A run of scalars: written straight from the slice, no lookups per item.
-                let items = items_of(lookup(self.g, &self.scratch, seq));
-                while p < end {
-                    // As many as fit before a boundary could close a frame or flush, written
-                    // without a boundary check each; then one checked.
-                    let fit = (self.e.room() / self.e.max_scalar()) as u64;
-                    let stop = end.min(u32::try_from(p as u64 + fit).unwrap_or(u32::MAX));
-                    if stop == p {
-                        if let Value::Ref(_) = items[p as usize] {
-                            break;
-                        }
-                        self.e.boundary()?;
-                        self.e.scalar(items[p as usize]);
-                        p += 1;
-                        continue;
-                    }
-                    let run = &items[p as usize..stop as usize];
-                    let written = self.e.scalars(run);
-                    p += written as u32;
-                    if written < run.len() {
-                        break;
-                    }
+            let item = match arena {
+                Some(items) => items[p as usize],
+                None => self.seq_items(seq)[p as usize],
+            };
+            if !matches!(item, Value::Ref(_)) && self.opts.persistent_id.is_none() {
+                // A run of scalars: as many as fit before a boundary could close a frame or
+                // flush, written without a boundary check each.
+                let fit = (self.e.room() / self.e.max_scalar()) as u64;
+                let stop = end.min(u32::try_from(p as u64 + fit).unwrap_or(u32::MAX));
+                if stop == p {
+                    self.e.boundary()?;
+                    self.e.scalar(item);
+                    p += 1;
+                } else {
+                    let items = items_of(lookup(self.g, &self.scratch, seq));
+                    p += self.e.scalars(&items[p as usize..stop as usize]) as u32;
                 }
-                if p == end {
-                    break;
-                }
+                continue;
             }
-            let item = self.seq_items(seq)[p as usize];
             p += 1;
             let queued = self.tasks.len();
             self.save(item)?;
