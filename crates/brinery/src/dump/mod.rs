@@ -454,9 +454,14 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     /// Dict entries `pos..end`, written in a loop while keys and values need no further work
     /// (no task per entry); when one queues work, the rest waits behind it.
     fn pairs(&mut self, seq: u32, pos: u32, end: u32) -> Result<()> {
+        let g: &'g Graph = self.g;
+        let arena = g.objects.get(seq as usize).map(pairs_of);
         let mut p = pos;
         while p < end {
-            let (k, v) = self.seq_pairs(seq)[p as usize];
+            let (k, v) = match arena {
+                Some(pairs) => pairs[p as usize],
+                None => self.seq_pairs(seq)[p as usize],
+            };
             if !matches!(k, Value::Ref(_)) && !matches!(v, Value::Ref(_)) && self.opts.persistent_id.is_none() {
                 // Pairs of scalars that fit before a boundary: written without one each.
                 let fit = (self.e.room() / (2 * self.e.max_scalar())) as u64;
