@@ -604,7 +604,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                     // The most common object, kept out of save_object's large frame (and the
                     // arena's objects are borrowed from the graph, not from the pickler).
                     Object::Str(s) if self.proto() >= 1 => return self.save_bin_str(id, s.as_bytes()),
-                    Object::Bytes(b) if b.is_empty() => {
+                    Object::Str(_) | Object::Bytes(_) => {
                         if let Some(idx) = self.singleton_memo(id) {
                             self.e.memo_get(idx);
                             return Ok(());
