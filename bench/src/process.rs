@@ -125,6 +125,9 @@ pub fn measure(
             let Ok(runs) = &mut walls[i] else { continue };
             let output = workdir.join(format!("out-{i}.pkl"));
             let _ = std::fs::remove_file(&output);
+            // Start every run with no dirty pages left by earlier ones, so no run is throttled
+            // by another's writeback (what decided the 1 GiB figures before; not timed).
+            let _ = Command::new("sync").status();
             match run_once(&contenders[i].argv_for(input, &output), &timefile, gnu_time) {
                 Ok(r) => {
                     if runs.is_empty() {

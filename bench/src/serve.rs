@@ -28,7 +28,14 @@ struct Server {
 
 impl Server {
     fn new(serde_pickle: bool) -> Server {
-        Server { serde_pickle, data: Default::default(), opts: Default::default(), value: None, recs: None, records_input: Vec::new() }
+        Server {
+            serde_pickle,
+            data: Default::default(),
+            opts: Default::default(),
+            value: None,
+            recs: None,
+            records_input: Vec::new(),
+        }
     }
     fn decode(&self) -> Result<Value, String> {
         if self.serde_pickle {
