@@ -241,6 +241,33 @@ impl<S: Sink> Out<S> {
         self.buf.extend_from_slice(data);
     }
 
+    /// A str's UTF-8 in protocols 1+: SHORT_BINUNICODE (4+, under 256 bytes), BINUNICODE, or
+    /// BINUNICODE8 (4+, past 4 GiB).
+    #[inline]
+    pub(crate) fn bin_str(&mut self, data: &[u8]) -> Result<()> {
+        let p4 = self.proto >= 4;
+        if p4 && data.len() < 256 {
+            self.short_payload(op::SHORT_BINUNICODE, data);
+            return Ok(());
+        }
+        let header = SizedOp::pick(data.len(), None, op::BINUNICODE, p4.then_some(op::BINUNICODE8))
+            .ok_or_else(|| crate::Error::unpicklable("cannot serialize a string larger than 4GiB"))?;
+        self.write_payload(header.as_bytes(), data)
+    }
+
+    /// Bytes in protocols 3+: SHORT_BINBYTES, BINBYTES, or BINBYTES8 (4+, past 4 GiB).
+    #[inline]
+    pub(crate) fn bin_bytes(&mut self, data: &[u8]) -> Result<()> {
+        if data.len() < 256 {
+            self.short_payload(op::SHORT_BINBYTES, data);
+            return Ok(());
+        }
+        let long8 = (self.proto >= 4).then_some(op::BINBYTES8);
+        let header = SizedOp::pick(data.len(), None, op::BINBYTES, long8)
+            .ok_or_else(|| crate::Error::unpicklable("cannot serialize a bytes object larger than 4 GiB"))?;
+        self.write_payload(header.as_bytes(), data)
+    }
+
     /// A header and a payload; payloads of a frame's size or more go outside frames.
     pub(crate) fn write_payload(&mut self, header: &[u8], data: &[u8]) -> Result<()> {
         if data.len() < FRAME_SIZE_TARGET || self.hold > 0 {

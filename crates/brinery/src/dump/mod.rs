@@ -697,16 +697,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             self.e.memo_get(idx);
             return Ok(());
         }
-        let p4 = self.proto() >= 4;
-        if p4 && data.len() < 256 {
-            self.e.short_payload(op::SHORT_BINUNICODE, data);
-        } else {
-            let short = p4.then_some(op::SHORT_BINUNICODE);
-            let Some(header) = SizedOp::pick(data.len(), short, op::BINUNICODE, p4.then_some(op::BINUNICODE8)) else {
-                return Err(Error::unpicklable("cannot serialize a string larger than 4GiB"));
-            };
-            self.e.write_payload(header.as_bytes(), data)?;
-        }
+        self.e.bin_str(data)?;
         self.memoize_as(id, slot);
         Ok(())
     }
@@ -733,11 +724,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             Object::Bytes(b) => {
                 if proto >= 3 {
                     let n = b.len();
-                    let long8 = (proto >= 4).then_some(op::BINBYTES8);
-                    let Some(header) = SizedOp::pick(n, Some(op::SHORT_BINBYTES), op::BINBYTES, long8) else {
-                        return Err(Error::unpicklable("cannot serialize a bytes object larger than 4 GiB"));
-                    };
-                    self.e.write_payload(header.as_bytes(), lookup_bytes(g, &self.scratch, id))?;
+                    self.e.bin_bytes(lookup_bytes(g, &self.scratch, id))?;
                     self.memoize_as(id, (n == 0).then_some(257));
                 } else if b.is_empty() {
                     let callable = self.temp_global("builtins", "bytes");

@@ -259,21 +259,7 @@ impl<S: Sink> Ser<S> {
             self.out.write(&line);
             return Ok(());
         }
-        let n = s.len();
-        if n < 256 && proto >= 4 {
-            self.out.short_payload(op::SHORT_BINUNICODE, s.as_bytes());
-            Ok(())
-        } else if let Ok(n32) = u32::try_from(n) {
-            let b = n32.to_le_bytes();
-            self.out.write_payload(&[op::BINUNICODE, b[0], b[1], b[2], b[3]], s.as_bytes())
-        } else if proto >= 4 {
-            let mut h = [0u8; 9];
-            h[0] = op::BINUNICODE8;
-            h[1..].copy_from_slice(&(n as u64).to_le_bytes());
-            self.out.write_payload(&h, s.as_bytes())
-        } else {
-            Err(Error::unpicklable("cannot serialize a string larger than 4GiB"))
-        }
+        self.out.bin_str(s.as_bytes())
     }
 
     fn save_bytes(&mut self, b: &[u8]) -> Result<()> {
@@ -286,20 +272,7 @@ impl<S: Sink> Ser<S> {
         }
         let proto = self.proto();
         if proto >= 3 {
-            let n = b.len();
-            if n < 256 {
-                self.out.short_payload(op::SHORT_BINBYTES, b);
-            } else if let Ok(n32) = u32::try_from(n) {
-                let h = n32.to_le_bytes();
-                self.out.write_payload(&[op::BINBYTES, h[0], h[1], h[2], h[3]], b)?;
-            } else if proto >= 4 {
-                let mut h = [0u8; 9];
-                h[0] = op::BINBYTES8;
-                h[1..].copy_from_slice(&(n as u64).to_le_bytes());
-                self.out.write_payload(&h, b)?;
-            } else {
-                return Err(Error::unpicklable("cannot serialize a bytes object larger than 4 GiB"));
-            }
+            self.out.bin_bytes(b)?;
         } else if b.is_empty() {
             // bytes(): REDUCE of the builtins.bytes global with an empty tuple.
             self.save_global(Global::Bytes)?;
