@@ -27,6 +27,7 @@
 //! do not regrow them every time. Nothing read from the input or written is kept.
 
 #![warn(missing_docs)]
+#![deny(unsafe_code)]
 
 mod builder;
 pub mod compat;

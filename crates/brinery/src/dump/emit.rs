@@ -31,17 +31,44 @@ pub(crate) trait Sink {
 }
 
 /// Keep everything in the buffer.
-pub(crate) struct VecSink;
+#[derive(Default)]
+pub(crate) struct VecSink {
+    /// The buffer's capacity when it was last given the huge-page advice.
+    advised: usize,
+}
+
+impl VecSink {
+    /// A large buffer that has grown since the last look is backed by huge pages from here on
+    /// (looked at every frame, so at most a frame's worth of it is faulted in small pages).
+    #[inline(always)]
+    fn advise(&mut self, buf: &mut Vec<u8>) {
+        if buf.capacity() >= super::huge::HUGE_MIN {
+            self.advise_large(buf);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn advise_large(&mut self, buf: &mut Vec<u8>) {
+        if buf.capacity() != self.advised {
+            self.advised = buf.capacity();
+            super::huge::advise(buf);
+        }
+    }
+}
 
 impl Sink for VecSink {
     const STREAMS: bool = false;
 
     #[inline]
-    fn flush(&mut self, _buf: &mut Vec<u8>) -> Result<()> {
+    fn flush(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        self.advise(buf);
         Ok(())
     }
 
     fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()> {
+        buf.reserve(data.len());
+        self.advise(buf);
         buf.extend_from_slice(data);
         Ok(())
     }
@@ -140,14 +167,20 @@ impl<S: Sink> Out<S> {
         }
         if let Some(start) = self.frame_start {
             if self.buf.len() - start - FRAME_HEADER >= FRAME_SIZE_TARGET {
-                self.commit_frame();
-                self.sink.flush(&mut self.buf)?;
+                return self.end_frame();
             }
         } else if S::STREAMS && !self.framing && self.buf.len() >= FLUSH_AT {
             self.epoch += 1;
             self.sink.flush(&mut self.buf)?;
         }
         Ok(())
+    }
+
+    /// Once a frame: out of line, so the boundary check inlined everywhere stays small.
+    #[inline(never)]
+    fn end_frame(&mut self) -> Result<()> {
+        self.commit_frame();
+        self.sink.flush(&mut self.buf)
     }
 
     /// Bytes that can be written before [`Out::boundary`] could close a frame or flush.

@@ -3,6 +3,7 @@
 //! depth can overflow the Rust stack.
 
 pub(crate) mod emit;
+mod huge;
 mod reduce;
 mod repr;
 
@@ -288,7 +289,7 @@ pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) ->
 
 /// Write `graph` into a new vector.
 pub(crate) fn dumps_with(graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Vec<u8>> {
-    Ok(pickle(VecSink, Vec::with_capacity(256), graph, opts)?.buf)
+    Ok(pickle(VecSink::default(), Vec::with_capacity(256), graph, opts)?.buf)
 }
 
 fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Out<S>> {

@@ -64,7 +64,7 @@ pub(crate) struct Ser<S> {
 }
 
 pub(crate) fn to_vec_proto<T: ?Sized + Serialize>(value: &T, protocol: u8) -> Result<Vec<u8>> {
-    let mut ser = Ser::new(VecSink, protocol, Vec::with_capacity(256))?;
+    let mut ser = Ser::new(VecSink::default(), protocol, Vec::with_capacity(256))?;
     value.serialize(&mut ser)?;
     ser.out.finish()?;
     Ok(ser.out.buf)
