@@ -23,11 +23,16 @@ const FLUSH_AT: usize = 1 << 20;
 /// Where finished bytes go: kept in the buffer (`to_vec`) or written out (`to_writer`).
 pub(crate) trait Sink {
     /// Hand over `buf` (or keep it); after this, `buf` holds only what was not handed over.
+    /// Called when a frame ends, and every [`Sink::UNFRAMED_STEP`] bytes without frames.
     fn flush(&mut self, buf: &mut Vec<u8>) -> Result<()>;
+    /// Hand over the rest after STOP.
+    fn finish(&mut self, buf: &mut Vec<u8>) -> Result<()>;
     /// Write a large payload that is not part of any frame.
     fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()>;
     /// Whether flushing hands bytes over (so the buffer may be cleared).
     const STREAMS: bool;
+    /// How many bytes written without frames pass between flushes.
+    const UNFRAMED_STEP: usize;
 }
 
 /// Keep everything in the buffer.
@@ -38,11 +43,11 @@ pub(crate) struct VecSink {
 }
 
 impl VecSink {
-    /// A large buffer that has grown since the last look is backed by huge pages from here on
-    /// (looked at every frame, so at most a frame's worth of it is faulted in small pages).
+    /// A large buffer is backed by huge pages (see [`super::huge`]); looked at every frame or
+    /// [`Sink::UNFRAMED_STEP`], so at most that much of it is faulted in small pages.
     #[inline(always)]
     fn advise(&mut self, buf: &mut Vec<u8>) {
-        if buf.capacity() >= super::huge::HUGE_MIN {
+        if buf.capacity() >= super::huge::HUGE_MIN / 2 {
             self.advise_large(buf);
         }
     }
@@ -50,7 +55,18 @@ impl VecSink {
     #[cold]
     #[inline(never)]
     fn advise_large(&mut self, buf: &mut Vec<u8>) {
-        if buf.capacity() != self.advised {
+        if buf.capacity() < super::huge::HUGE_MIN {
+            // Its next doubling would reach the huge size, copying it into fresh small pages
+            // before any advice could be given: double it here, advice first.
+            if buf.capacity() - buf.len() < 2 * FRAME_SIZE_TARGET {
+                let mut bigger = Vec::with_capacity(buf.capacity() * 2);
+                super::huge::advise(&mut bigger);
+                bigger.extend_from_slice(buf);
+                *buf = bigger;
+                self.advised = buf.capacity();
+            }
+        } else if buf.capacity() != self.advised {
+            // Grown by the vector itself (moved or remapped whole, so always worth a look).
             self.advised = buf.capacity();
             super::huge::advise(buf);
         }
@@ -59,10 +75,15 @@ impl VecSink {
 
 impl Sink for VecSink {
     const STREAMS: bool = false;
+    const UNFRAMED_STEP: usize = FRAME_SIZE_TARGET;
 
     #[inline]
     fn flush(&mut self, buf: &mut Vec<u8>) -> Result<()> {
         self.advise(buf);
+        Ok(())
+    }
+
+    fn finish(&mut self, _buf: &mut Vec<u8>) -> Result<()> {
         Ok(())
     }
 
@@ -79,11 +100,16 @@ pub(crate) struct IoSink<W>(pub(crate) W);
 
 impl<W: Write> Sink for IoSink<W> {
     const STREAMS: bool = true;
+    const UNFRAMED_STEP: usize = FLUSH_AT;
 
     fn flush(&mut self, buf: &mut Vec<u8>) -> Result<()> {
         self.0.write_all(buf)?;
         buf.clear();
         Ok(())
+    }
+
+    fn finish(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        self.flush(buf)
     }
 
     fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()> {
@@ -105,11 +131,23 @@ pub(crate) struct Out<S> {
     hold: u32,
     /// Bumped whenever bytes already in the buffer may have moved or left it.
     pub(crate) epoch: u64,
+    /// Without frames: the buffer length at which the sink is next flushed.
+    next_flush: usize,
 }
 
 impl<S: Sink> Out<S> {
     pub(crate) fn new(sink: S, proto: u8, buf: Vec<u8>) -> Self {
-        Out { sink, proto, buf, framing: false, frame_start: None, memo_len: 0, hold: 0, epoch: 0 }
+        Out {
+            sink,
+            proto,
+            buf,
+            framing: false,
+            frame_start: None,
+            memo_len: 0,
+            hold: 0,
+            epoch: 0,
+            next_flush: S::UNFRAMED_STEP,
+        }
     }
 
     /// PROTO, then framing from protocol 4 on.
@@ -124,7 +162,7 @@ impl<S: Sink> Out<S> {
     pub(crate) fn finish(&mut self) -> Result<()> {
         self.write(&[op::STOP]);
         self.commit_frame();
-        self.sink.flush(&mut self.buf)
+        self.sink.finish(&mut self.buf)
     }
 
     #[inline(always)]
@@ -169,10 +207,19 @@ impl<S: Sink> Out<S> {
             if self.buf.len() - start - FRAME_HEADER >= FRAME_SIZE_TARGET {
                 return self.end_frame();
             }
-        } else if S::STREAMS && !self.framing && self.buf.len() >= FLUSH_AT {
-            self.epoch += 1;
-            self.sink.flush(&mut self.buf)?;
+        } else if !self.framing && self.buf.len() >= self.next_flush {
+            return self.flush_unframed();
         }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn flush_unframed(&mut self) -> Result<()> {
+        if S::STREAMS {
+            self.epoch += 1;
+        }
+        self.sink.flush(&mut self.buf)?;
+        self.next_flush = self.buf.len() + S::UNFRAMED_STEP;
         Ok(())
     }
 
@@ -192,8 +239,7 @@ impl<S: Sink> Out<S> {
         match self.frame_start {
             Some(start) => (start + FRAME_HEADER + FRAME_SIZE_TARGET).saturating_sub(self.buf.len()),
             None if self.framing => FRAME_SIZE_TARGET,
-            None if S::STREAMS => FLUSH_AT.saturating_sub(self.buf.len()),
-            None => usize::MAX,
+            None => self.next_flush.saturating_sub(self.buf.len()),
         }
     }
 
