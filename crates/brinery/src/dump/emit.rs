@@ -17,6 +17,10 @@ pub(crate) const FRAME_SIZE_TARGET: usize = 64 * 1024;
 /// Frames shorter than this are not worth their 9-byte header and are left unframed.
 const FRAME_SIZE_MIN: usize = 4;
 const FRAME_HEADER: usize = 9;
+/// The most bytes one scalar takes from protocol 2 on: LONG1 with eight bytes.
+const MAX_BIN_SCALAR: usize = 10;
+/// Before protocol 2, the text forms: `L-9223372036854775808L\n`, or a float's longest repr.
+const MAX_TEXT_SCALAR: usize = 32;
 /// Buffered output beyond this is handed to a streaming sink (outside an open frame).
 const FLUSH_AT: usize = 1 << 20;
 
@@ -243,14 +247,24 @@ impl<S: Sink> Out<S> {
         }
     }
 
-    /// The most bytes one scalar takes: LONG1 with eight bytes from protocol 2, before that
-    /// the text forms (`L-9223372036854775808L\n`, a float's longest repr).
+    /// How many items of `width` scalars each fit in [`Out::room`] at [`Out::max_scalar`] bytes
+    /// per scalar (divided by constants: a division by a variable costs more than a small run).
+    #[inline(always)]
+    pub(crate) fn room_for(&self, width: usize) -> usize {
+        if self.proto >= 2 {
+            self.room() / (MAX_BIN_SCALAR * width)
+        } else {
+            self.room() / (MAX_TEXT_SCALAR * width)
+        }
+    }
+
+    /// The most bytes one scalar takes.
     #[inline]
     pub(crate) fn max_scalar(&self) -> usize {
         if self.proto >= 2 {
-            10
+            MAX_BIN_SCALAR
         } else {
-            32
+            MAX_TEXT_SCALAR
         }
     }
 

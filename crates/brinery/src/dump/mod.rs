@@ -181,10 +181,14 @@ struct Pickler<'g, 'o, 'a, S: Sink> {
     /// Memo indices of CPython's cached objects (see [`Pickler::singleton_key`]), made on the
     /// first one written.
     singletons: Option<Box<[u32; SINGLETONS]>>,
-    /// A container's batches are being written outside the task loop (see
-    /// [`Pickler::batches_now_or_queued`]).
-    in_batches: bool,
+    /// How many containers' items are being written outside the task loop, one inside the
+    /// other (see [`Pickler::batches_now_or_queued`]); at most [`INLINE_DEPTH`].
+    inline: u8,
 }
+
+/// Containers whose items are written as soon as they are met, nested: a bound, so the Rust
+/// stack stays small whatever the nesting (deeper ones queue their items as tasks).
+const INLINE_DEPTH: u8 = 8;
 
 /// Slots of [`Pickler::singletons`]: one-character strs below U+0100, then `""`, then `b""`.
 const SINGLETONS: usize = 258;
@@ -313,11 +317,12 @@ fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<
         opts,
         interned: NameMap::new(),
         singletons: None,
-        in_batches: false,
+        inline: 0,
     };
     p.e.start();
-    p.tasks.push(Task::Save(graph.root()));
-    let done = p.run().and_then(|()| p.e.finish());
+    // The root is saved here, not queued: a task's trip through the stack costs more than a
+    // small pickle's scalars.
+    let done = p.save(graph.root()).and_then(|()| p.run()).and_then(|()| p.e.finish());
     Work { tasks: p.tasks, slots: p.memo.slots, active: p.active }.keep();
     done?;
     Ok(p.e)
@@ -363,52 +368,58 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
 
     fn run(&mut self) -> Result<()> {
         while let Some(task) = self.tasks.pop() {
-            match task {
-                Task::Save(v) => self.save(v)?,
-                Task::Op(code) => self.e.op(code),
-                Task::Bytes(b) => self.e.write(&b),
-                Task::TupleEnd { id, len, marked } => {
-                    self.leave(id);
-                    self.tuple_end(id, len, marked)
+            self.do_task(task)?;
+        }
+        Ok(())
+    }
+
+    /// One task of the loop.
+    fn do_task(&mut self, task: Task) -> Result<()> {
+        match task {
+            Task::Save(v) => self.save(v)?,
+            Task::Op(code) => self.e.op(code),
+            Task::Bytes(b) => self.e.write(&b),
+            Task::TupleEnd { id, len, marked } => {
+                self.leave(id);
+                self.tuple_end(id, len, marked)
+            }
+            Task::FrozenSetEnd { id } => {
+                self.leave(id);
+                if let Some(&idx) = self.memo.get(id) {
+                    self.e.op(op::POP_MARK);
+                    self.e.memo_get(idx);
+                } else {
+                    self.e.op(op::FROZENSET);
+                    self.memoize(id);
                 }
-                Task::FrozenSetEnd { id } => {
-                    self.leave(id);
-                    if let Some(&idx) = self.memo.get(id) {
-                        self.e.op(op::POP_MARK);
-                        self.e.memo_get(idx);
-                    } else {
-                        self.e.op(op::FROZENSET);
-                        self.memoize(id);
+            }
+            Task::CallEnd { key, code, tail } => {
+                self.leave(key);
+                if let Some(code) = code {
+                    self.e.op(code);
+                }
+                if let Some(&idx) = self.memo.get(key) {
+                    // Recursive: the object was memoized while its arguments were written.
+                    self.e.op(op::POP);
+                    self.e.memo_get(idx);
+                } else {
+                    self.memoize(key);
+                    if let Some(inst) = tail {
+                        self.instance_tail(inst);
                     }
                 }
-                Task::CallEnd { key, code, tail } => {
-                    self.leave(key);
-                    if let Some(code) = code {
-                        self.e.op(code);
-                    }
-                    if let Some(&idx) = self.memo.get(key) {
-                        // Recursive: the object was memoized while its arguments were written.
-                        self.e.op(op::POP);
-                        self.e.memo_get(idx);
-                    } else {
-                        self.memoize(key);
-                        if let Some(inst) = tail {
-                            self.instance_tail(inst);
-                        }
-                    }
-                }
-                Task::Items { seq, pos, end } => self.items(seq, pos, end)?,
-                Task::Pairs { seq, pos, end } => self.pairs(seq, pos, end)?,
-                Task::EachAppend { seq, pos, pairs } => self.each_append(seq, pos, pairs),
-                Task::Batches { seq, pos, style } => self.batches(seq, pos, style)?,
-                Task::GlobalEnd { key, name } => {
-                    self.e.op(op::STACK_GLOBAL);
-                    self.global_memoize(key, *name);
-                }
-                Task::NestedGlobalEnd { key, name } => {
-                    self.e.op(op::REDUCE);
-                    self.global_memoize(key, *name);
-                }
+            }
+            Task::Items { seq, pos, end } => self.items(seq, pos, end)?,
+            Task::Pairs { seq, pos, end } => self.pairs(seq, pos, end)?,
+            Task::EachAppend { seq, pos, pairs } => self.each_append(seq, pos, pairs),
+            Task::Batches { seq, pos, style } => self.batches(seq, pos, style)?,
+            Task::GlobalEnd { key, name } => {
+                self.e.op(op::STACK_GLOBAL);
+                self.global_memoize(key, *name);
+            }
+            Task::NestedGlobalEnd { key, name } => {
+                self.e.op(op::REDUCE);
+                self.global_memoize(key, *name);
             }
         }
         Ok(())
@@ -429,7 +440,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             if !matches!(item, Value::Ref(_)) && self.opts.persistent_id.is_none() {
                 // A run of scalars: as many as fit before a boundary could close a frame or
                 // flush, written without a boundary check each.
-                let fit = (self.e.room() / self.e.max_scalar()) as u64;
+                let fit = self.e.room_for(1) as u64;
                 let stop = end.min(u32::try_from(p as u64 + fit).unwrap_or(u32::MAX));
                 if stop == p {
                     self.e.boundary()?;
@@ -465,7 +476,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             };
             if !matches!(k, Value::Ref(_)) && !matches!(v, Value::Ref(_)) && self.opts.persistent_id.is_none() {
                 // Pairs of scalars that fit before a boundary: written without one each.
-                let fit = (self.e.room() / (2 * self.e.max_scalar())) as u64;
+                let fit = self.e.room_for(2) as u64;
                 let stop = end.min(u32::try_from(p as u64 + fit).unwrap_or(u32::MAX));
                 let run = &pairs_of(lookup(self.g, &self.scratch, seq))[p as usize..stop as usize];
                 let written = self.e.scalar_pairs(run) as u32;
@@ -809,7 +820,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 }
                 self.enter(id)?;
                 self.tasks.push(Task::TupleEnd { id, len, marked });
-                self.tasks.push(Task::Items { seq: id, pos: 0, end: len });
+                self.items_now_or_queued(id, len)?;
             }
             Object::Set(s) | Object::FrozenSet(s) if proto < 4 => {
                 let frozen = matches!(lookup(g, &self.scratch, id), Object::FrozenSet(_));
@@ -832,7 +843,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 self.enter(id)?;
                 self.e.op(op::MARK);
                 self.tasks.push(Task::FrozenSetEnd { id });
-                self.tasks.push(Task::Items { seq: id, pos: 0, end: len });
+                self.items_now_or_queued(id, len)?;
             }
             Object::Global(gl) => {
                 let (module, name) = (gl.module.clone(), gl.name.clone());
@@ -1082,18 +1093,37 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         }
     }
 
-    /// One batch of a container's items, then the next batch (CPython's batching, quirks kept).
-    /// A container's batches written right away (its scalars need no task), unless this is
-    /// already inside such a write: one level at a time, so nesting never recurses.
+    /// A container's batches written right away (its scalars need no task), unless
+    /// [`INLINE_DEPTH`] containers around it are already being written so.
     fn batches_now_or_queued(&mut self, seq: u32, style: Batching) -> Result<()> {
-        if self.in_batches {
+        if self.inline >= INLINE_DEPTH {
             self.tasks.push(Task::Batches { seq, pos: 0, style });
             return Ok(());
         }
-        self.in_batches = true;
+        self.inline += 1;
         let done = self.batches(seq, 0, style);
-        self.in_batches = false;
+        self.inline -= 1;
         done
+    }
+
+    /// A tuple's or frozenset's items, right away as for [`Pickler::batches_now_or_queued`]
+    /// (its closing task already queued at `at - 1`, and run here when the items queue nothing).
+    fn items_now_or_queued(&mut self, seq: u32, len: u32) -> Result<()> {
+        if self.inline >= INLINE_DEPTH {
+            self.tasks.push(Task::Items { seq, pos: 0, end: len });
+            return Ok(());
+        }
+        let at = self.tasks.len();
+        self.inline += 1;
+        let done = self.items(seq, 0, len);
+        self.inline -= 1;
+        done?;
+        if self.tasks.len() == at {
+            if let Some(end) = self.tasks.pop() {
+                self.do_task(end)?;
+            }
+        }
+        Ok(())
     }
 
     /// After a batch's items: when they queued no work, its closing opcode (queued at
@@ -1106,6 +1136,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         }
     }
 
+    /// One batch of a container's items, then the next batch (CPython's batching, quirks kept).
     /// The batch's items are written right here (the caller is the task loop, so this does
     /// not recurse); what they queue runs before the batch's closing opcode.
     fn batches(&mut self, seq: u32, pos: u32, style: Batching) -> Result<()> {
