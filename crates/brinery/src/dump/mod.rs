@@ -556,8 +556,14 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
 
     /// The memo index of a cached object equal to the one at `id`, if one was written.
     fn singleton_memo(&self, id: u32) -> Option<u32> {
-        let table = self.singletons.as_ref()?;
-        self.singleton_key(id).map(|k| table[k]).filter(|&i| i != MemoTable::EMPTY)
+        self.singleton_written(self.singleton_key(id))
+    }
+
+    /// The memo index written for singleton `slot`, if any.
+    #[inline]
+    fn singleton_written(&self, slot: Option<usize>) -> Option<u32> {
+        let idx = self.singletons.as_ref()?[slot?];
+        (idx != MemoTable::EMPTY).then_some(idx)
     }
 
     fn global_memoize(&mut self, key: Option<u32>, name: (String, String)) {
@@ -704,8 +710,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     #[inline]
     fn save_bin_str(&mut self, id: u32, data: &[u8]) -> Result<()> {
         let slot = str_slot(data);
-        if let Some(idx) = slot.and_then(|k| self.singletons.as_ref().map(|t| t[k])).filter(|&i| i != MemoTable::EMPTY)
-        {
+        if let Some(idx) = self.singleton_written(slot) {
             self.e.memo_get(idx);
             return Ok(());
         }
@@ -779,11 +784,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 if len > 0 && proto >= 1 {
                     self.batches_now_or_queued(id, Batching::ExactList)?;
                 } else if len > 0 {
-                    self.tasks.push(if proto >= 1 {
-                        Task::Batches { seq: id, pos: 0, style: Batching::ExactList }
-                    } else {
-                        Task::EachAppend { seq: id, pos: 0, pairs: false }
-                    });
+                    self.tasks.push(Task::EachAppend { seq: id, pos: 0, pairs: false });
                 }
             }
             Object::Dict(d) => {
@@ -797,11 +798,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 if len > 0 && proto >= 1 {
                     self.batches_now_or_queued(id, Batching::ExactDict)?;
                 } else if len > 0 {
-                    self.tasks.push(if proto >= 1 {
-                        Task::Batches { seq: id, pos: 0, style: Batching::ExactDict }
-                    } else {
-                        Task::EachAppend { seq: id, pos: 0, pairs: true }
-                    });
+                    self.tasks.push(Task::EachAppend { seq: id, pos: 0, pairs: true });
                 }
             }
             Object::Tuple(items) => {
@@ -1118,27 +1115,26 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         let done = self.items(seq, 0, len);
         self.inline -= 1;
         done?;
+        self.close_now(at)
+    }
+
+    /// After a container's items: when they queued no work, its closing task (queued at
+    /// `at - 1`, now on top) is done now rather than by the task loop.
+    fn close_now(&mut self, at: usize) -> Result<()> {
         if self.tasks.len() == at {
-            if let Some(end) = self.tasks.pop() {
-                self.do_task(end)?;
+            match self.tasks.pop() {
+                // A batch's closing opcode, the common case, without the task dispatch.
+                Some(Task::Op(code)) => self.e.op(code),
+                Some(task) => self.do_task(task)?,
+                None => {}
             }
         }
         Ok(())
     }
 
-    /// After a batch's items: when they queued no work, its closing opcode (queued at
-    /// `at - 1`, now on top) is written now rather than by the task loop.
-    fn close_now(&mut self, at: usize) {
-        if self.tasks.len() == at {
-            if let Some(Task::Op(code)) = self.tasks.pop() {
-                self.e.op(code);
-            }
-        }
-    }
-
     /// One batch of a container's items, then the next batch (CPython's batching, quirks kept).
-    /// The batch's items are written right here (the caller is the task loop, so this does
-    /// not recurse); what they queue runs before the batch's closing opcode.
+    /// The batch's items are written right here (nested at most [`INLINE_DEPTH`] deep, see
+    /// [`Pickler::batches_now_or_queued`]); what they queue runs before its closing opcode.
     fn batches(&mut self, seq: u32, pos: u32, style: Batching) -> Result<()> {
         let pairs = matches!(style, Batching::ExactDict | Batching::IterDict);
         let len = self.seq_len(seq, pairs);
@@ -1158,8 +1154,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             self.tasks.push(Task::Op(single));
             let at = self.tasks.len();
             write(self, pos + 1)?;
-            self.close_now(at);
-            return Ok(());
+            return self.close_now(at);
         }
         if remaining == 0 && matches!(style, Batching::ExactList | Batching::IterList | Batching::IterDict) {
             return Ok(());
@@ -1178,8 +1173,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         let at = self.tasks.len();
         self.e.op(op::MARK);
         write(self, end)?;
-        self.close_now(at);
-        Ok(())
+        self.close_now(at)
     }
 
     fn save_global(&mut self, key: Option<u32>, module: String, name: String) -> Result<()> {
