@@ -366,12 +366,12 @@ def build_cases():
         add('set_n%d' % n, (lambda n=n: S(range(n))))
         add('frozenset_n%d' % n, (lambda n=n: FS(range(n))))
     def frames_scalars():
-        # Runs of scalars in every size (1 to 10 bytes) long enough to cross several 64 KiB
-        # frame boundaries, broken now and then by a str.
+        # Runs of scalars in every size (1 to 10 bytes) and sign, long enough to cross several
+        # 64 KiB frame boundaries, broken now and then by a str.
         out = []
         for i in range(40000):
             out.append([i % 256, i * 300, i * 100003, 2 ** 40 + i, i * 0.5, None,
-                        i % 2 == 0][i % 7])
+                        i % 2 == 0, -i, -(2 ** 40) - i, -(2 ** 63) + i][i % 10])
             if i % 997 == 0:
                 out.append(u's%d' % i)
         return out

@@ -247,24 +247,14 @@ impl<S: Sink> Out<S> {
         }
     }
 
-    /// How many items of `width` scalars each fit in [`Out::room`] at [`Out::max_scalar`] bytes
-    /// per scalar (divided by constants: a division by a variable costs more than a small run).
+    /// How many items of `width` scalars each fit in [`Out::room`], at the most bytes a scalar
+    /// can take (divided by constants: a division by a variable costs more than a small run).
     #[inline(always)]
     pub(crate) fn room_for(&self, width: usize) -> usize {
         if self.proto >= 2 {
             self.room() / (MAX_BIN_SCALAR * width)
         } else {
             self.room() / (MAX_TEXT_SCALAR * width)
-        }
-    }
-
-    /// The most bytes one scalar takes.
-    #[inline]
-    pub(crate) fn max_scalar(&self) -> usize {
-        if self.proto >= 2 {
-            MAX_BIN_SCALAR
-        } else {
-            MAX_TEXT_SCALAR
         }
     }
 
@@ -282,7 +272,7 @@ impl<S: Sink> Out<S> {
 
     /// The scalars at the start of `run` written back to back, with no boundary between them,
     /// up to the first reference; returns how many. The caller has checked that [`Out::room`]
-    /// holds [`Out::max_scalar`] bytes for each item of `run`.
+    /// holds the most bytes a scalar takes for each item of `run`.
     pub(crate) fn scalars(&mut self, run: &[Value]) -> usize {
         let Some(&first) = run.first().filter(|v| !matches!(v, Value::Ref(_))) else { return 0 };
         // The first write may open a frame; the rest only append.
@@ -290,27 +280,22 @@ impl<S: Sink> Out<S> {
         if self.proto < 2 {
             return 1 + run[1..].iter().take_while(|v| !matches!(v, Value::Ref(_))).map(|&v| self.scalar(v)).count();
         }
-        let most = (run.len() - 1) * self.max_scalar();
-        let buf = &mut self.buf;
-        buf.reserve(most);
-        for (n, &v) in run.iter().enumerate().skip(1) {
-            match v {
-                Value::Int(i) => match i32::try_from(i) {
-                    Ok(small) => push_binint(buf, small),
-                    Err(_) => push_long1(buf, &i.to_le_bytes()),
-                },
-                Value::Float(f) => push_binfloat(buf, f),
-                Value::None => buf.push(op::NONE),
-                Value::Bool(b) => buf.push(if b { op::NEWTRUE } else { op::NEWFALSE }),
-                Value::Ref(_) => return n,
-            }
+        if run.len() <= SHORT_RUN {
+            return 1 + push_bin_scalars(&mut self.buf, &run[1..]);
         }
-        run.len()
+        // Long runs are written into zeroed room with a local index, not pushed: a push stores
+        // the vector's length back to memory and reloads it for the next one, a chain through
+        // every item (and for a short run, zeroing the room costs more than that chain).
+        let start = self.buf.len();
+        self.buf.resize(start + (run.len() - 1) * MAX_BIN_SCALAR, 0);
+        let (n, used) = write_bin_scalars(&mut self.buf[start..], &run[1..]);
+        self.buf.truncate(start + used);
+        1 + n
     }
 
     /// The pairs of scalars at the start of `run` (up to the first pair holding a reference)
     /// written back to back, with no boundary between them; returns how many. The caller has
-    /// checked that [`Out::room`] holds twice [`Out::max_scalar`] bytes for each pair of `run`.
+    /// checked that [`Out::room`] holds twice the most bytes a scalar takes for each pair of `run`.
     pub(crate) fn scalar_pairs(&mut self, run: &[(Value, Value)]) -> usize {
         for (n, &(k, v)) in run.iter().enumerate() {
             if matches!(k, Value::Ref(_)) || matches!(v, Value::Ref(_)) {
@@ -472,6 +457,83 @@ impl<S: Sink> Out<S> {
     }
 }
 
+/// Runs of scalars up to this long are pushed one by one (see [`Out::scalars`]).
+const SHORT_RUN: usize = 32;
+
+/// Scalars of `run` in their protocol 2+ forms pushed onto `buf`, up to the first reference;
+/// returns how many.
+fn push_bin_scalars(buf: &mut Vec<u8>, run: &[Value]) -> usize {
+    buf.reserve(run.len() * MAX_BIN_SCALAR);
+    for (n, &v) in run.iter().enumerate() {
+        match v {
+            Value::Int(i) => match i32::try_from(i) {
+                Ok(small) => push_binint(buf, small),
+                Err(_) => push_long1(buf, &i.to_le_bytes()),
+            },
+            Value::Float(f) => push_binfloat(buf, f),
+            Value::None => buf.push(op::NONE),
+            Value::Bool(b) => buf.push(if b { op::NEWTRUE } else { op::NEWFALSE }),
+            Value::Ref(_) => return n,
+        }
+    }
+    run.len()
+}
+
+/// Scalars of `run` in their protocol 2+ forms into `dst`, which holds [`MAX_BIN_SCALAR`] bytes
+/// for each, up to the first reference; returns how many were written and their length.
+fn write_bin_scalars(dst: &mut [u8], run: &[Value]) -> (usize, usize) {
+    let mut at = 0;
+    for (n, &v) in run.iter().enumerate() {
+        let Some(slot) = dst.get_mut(at..at + MAX_BIN_SCALAR) else { return (n, at) };
+        at += match v {
+            Value::Int(i) => match i32::try_from(i) {
+                Ok(small) => put_binint(slot, small),
+                Err(_) => put_long1(slot, &i.to_le_bytes()),
+            },
+            Value::Float(f) => {
+                slot[0] = op::BINFLOAT;
+                slot[1..9].copy_from_slice(&f.to_be_bytes());
+                9
+            }
+            Value::None => {
+                slot[0] = op::NONE;
+                1
+            }
+            Value::Bool(b) => {
+                slot[0] = if b { op::NEWTRUE } else { op::NEWFALSE };
+                1
+            }
+            Value::Ref(_) => return (n, at),
+        };
+    }
+    (run.len(), at)
+}
+
+/// [`push_binint`] into a slot of [`MAX_BIN_SCALAR`] bytes; returns the length.
+#[inline(always)]
+fn put_binint(slot: &mut [u8], small: i32) -> usize {
+    let b = small.to_le_bytes();
+    if (0..=0xff).contains(&small) {
+        slot[..2].copy_from_slice(&[op::BININT1, b[0]]);
+        2
+    } else if (0..=0xffff).contains(&small) {
+        slot[..3].copy_from_slice(&[op::BININT2, b[0], b[1]]);
+        3
+    } else {
+        slot[..5].copy_from_slice(&[op::BININT, b[0], b[1], b[2], b[3]]);
+        5
+    }
+}
+
+/// [`push_long1`] into a slot of [`MAX_BIN_SCALAR`] bytes; returns the length.
+fn put_long1(slot: &mut [u8], le: &[u8; 8]) -> usize {
+    let len = long1_len(le);
+    slot[0] = op::LONG1;
+    slot[1] = len as u8;
+    slot[2..2 + len].copy_from_slice(&le[..len]);
+    2 + len
+}
+
 /// BININT1, BININT2 or BININT: the shortest CPython picks for an int that fits 32 bits.
 #[inline(always)]
 fn push_binint(buf: &mut Vec<u8>, small: i32) {
@@ -486,8 +548,16 @@ fn push_binint(buf: &mut Vec<u8>, small: i32) {
     }
 }
 
-/// LONG1 with the fewest two's-complement bytes of `le` (little-endian); zero has none.
+/// LONG1 with the fewest two's-complement bytes of `le` (little-endian).
 fn push_long1(buf: &mut Vec<u8>, le: &[u8]) {
+    let len = long1_len(le);
+    buf.extend_from_slice(&[op::LONG1, len as u8]);
+    buf.extend_from_slice(&le[..len]);
+}
+
+/// How many bytes of `le` (little-endian two's complement) LONG1 keeps: the fewest that hold
+/// the value, and none for zero.
+fn long1_len(le: &[u8]) -> usize {
     let mut len = le.len();
     while len > 1 {
         let (last, prev) = (le[len - 1], le[len - 2]);
@@ -500,8 +570,7 @@ fn push_long1(buf: &mut Vec<u8>, le: &[u8]) {
     if len == 1 && le[0] == 0 {
         len = 0;
     }
-    buf.extend_from_slice(&[op::LONG1, len as u8]);
-    buf.extend_from_slice(&le[..len]);
+    len
 }
 
 #[inline(always)]
