@@ -362,6 +362,22 @@ impl<S: Sink> Out<S> {
         Ok(())
     }
 
+    /// A str under 256 bytes in protocol 4+, memoized: SHORT_BINUNICODE and MEMOIZE with one
+    /// frame check and one reserve (the commonest object); returns its memo index.
+    #[inline(always)]
+    pub(crate) fn short_str_memoized(&mut self, data: &[u8]) -> u32 {
+        debug_assert!(self.proto >= 4 && data.len() < 256);
+        self.open_frame();
+        let buf = &mut self.buf;
+        buf.reserve(data.len() + 3);
+        buf.extend_from_slice(&[op::SHORT_BINUNICODE, data.len() as u8]);
+        buf.extend_from_slice(data);
+        buf.push(op::MEMOIZE);
+        let idx = self.memo_len;
+        self.memo_len = idx.wrapping_add(1);
+        idx
+    }
+
     /// Record the object just written in the memo; returns its index.
     #[inline(always)]
     pub(crate) fn memo_put(&mut self) -> u32 {

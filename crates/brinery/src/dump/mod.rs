@@ -216,12 +216,20 @@ impl MemoTable {
         self.slots.get(dense(self.n, id)).filter(|&&i| i != Self::EMPTY)
     }
 
-    #[inline]
+    #[inline(always)]
     fn insert(&mut self, id: u32, idx: u32) {
         let i = dense(self.n, id);
-        if i >= self.slots.len() {
-            self.slots.resize(i + 1, Self::EMPTY);
+        match self.slots.get_mut(i) {
+            Some(slot) => *slot = idx,
+            None => self.insert_past_end(i, idx),
         }
+    }
+
+    /// Only temporaries lie past the slots made for the arena.
+    #[cold]
+    #[inline(never)]
+    fn insert_past_end(&mut self, i: usize, idx: u32) {
+        self.slots.resize(i + 1, Self::EMPTY);
         self.slots[i] = idx;
     }
 }
@@ -707,8 +715,19 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
 
     /// A str in protocols 1+, `data` its UTF-8: fetched when CPython would share it, else
     /// SHORT_BINUNICODE, BINUNICODE or BINUNICODE8, then the memo.
-    #[inline]
+    #[inline(always)]
     fn save_bin_str(&mut self, id: u32, data: &[u8]) -> Result<()> {
+        // The commonest object first: three bytes or more is never a shared singleton.
+        if self.proto() >= 4 && (3..256).contains(&data.len()) {
+            let idx = self.e.short_str_memoized(data);
+            self.memo.insert(id, idx);
+            return Ok(());
+        }
+        self.save_other_bin_str(id, data)
+    }
+
+    #[inline(never)]
+    fn save_other_bin_str(&mut self, id: u32, data: &[u8]) -> Result<()> {
         let slot = str_slot(data);
         if let Some(idx) = self.singleton_written(slot) {
             self.e.memo_get(idx);
