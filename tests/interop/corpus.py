@@ -389,6 +389,11 @@ def build_cases():
     add('frames_widest_scalar_pairs',
         lambda: dict((2 ** 62 + i, -(2 ** 62) - i) for i in range(10000)))
     add('frames_scalars_tuple', lambda: tuple(frames_scalars()))
+    # Small lists of scalars (written whole when they fit before the frame's end) of every
+    # length from 0 to 40 and every scalar size, so some straddle each frame boundary.
+    add('frames_small_scalar_lists', lambda: [
+        [[i % 256, i * 300, -i * 100003, 2 ** 62 + i, i * 0.5, None, True][(i + j) % 7]
+         for j in range(i % 41)] for i in range(2500)])
     add('dict_key_types', lambda: {
         2: u'int', 1.5: u'float', (1, u'x'): u'tuple',
         FS([3, 4]): u'frozenset', True: u'bool', None: u'none',

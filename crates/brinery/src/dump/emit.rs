@@ -280,17 +280,47 @@ impl<S: Sink> Out<S> {
         if self.proto < 2 {
             return 1 + run[1..].iter().take_while(|v| !matches!(v, Value::Ref(_))).map(|&v| self.scalar(v)).count();
         }
+        1 + self.bin_scalars(&run[1..])
+    }
+
+    /// A whole list of 2 to `batch` scalars in protocol 2+ (EMPTY_LIST, its memo, MARK, the
+    /// items, APPENDS), when it fits before a boundary could close a frame: the commonest small
+    /// container written in one go. Returns its memo index, or `None` (nothing written) when the
+    /// list is not such a list.
+    #[inline]
+    pub(crate) fn scalar_list(&mut self, items: &[Value], batch: usize) -> Option<u32> {
+        // EMPTY_LIST, LONG_BINPUT, MARK and APPENDS around the items.
+        const AROUND: usize = 8;
+        if self.proto < 2
+            || !(2..=batch).contains(&items.len())
+            || self.room() < items.len() * MAX_BIN_SCALAR + AROUND
+            || items.iter().any(|v| matches!(v, Value::Ref(_)))
+        {
+            return None;
+        }
+        self.op(op::EMPTY_LIST);
+        let idx = self.memo_put();
+        self.buf.push(op::MARK);
+        self.bin_scalars(items);
+        self.buf.push(op::APPENDS);
+        Some(idx)
+    }
+
+    /// The scalars at the start of `run` in their protocol 2+ forms, up to the first reference,
+    /// appended with no frame check; returns how many.
+    #[inline]
+    fn bin_scalars(&mut self, run: &[Value]) -> usize {
         if run.len() <= SHORT_RUN {
-            return 1 + push_bin_scalars(&mut self.buf, &run[1..]);
+            return push_bin_scalars(&mut self.buf, run);
         }
         // Long runs are written into zeroed room with a local index, not pushed: a push stores
         // the vector's length back to memory and reloads it for the next one, a chain through
         // every item (and for a short run, zeroing the room costs more than that chain).
         let start = self.buf.len();
-        self.buf.resize(start + (run.len() - 1) * MAX_BIN_SCALAR, 0);
-        let (n, used) = write_bin_scalars(&mut self.buf[start..], &run[1..]);
+        self.buf.resize(start + run.len() * MAX_BIN_SCALAR, 0);
+        let (n, used) = write_bin_scalars(&mut self.buf[start..], run);
         self.buf.truncate(start + used);
-        1 + n
+        n
     }
 
     /// The pairs of scalars at the start of `run` (up to the first pair holding a reference)

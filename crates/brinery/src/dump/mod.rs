@@ -793,6 +793,12 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 self.save_big_int(&n)?
             }
             Object::List(items) => {
+                if self.opts.persistent_id.is_none() {
+                    if let Some(idx) = self.e.scalar_list(items, BATCH as usize) {
+                        self.memo.insert(id, idx);
+                        return Ok(());
+                    }
+                }
                 let len = items.len() as u32;
                 if proto >= 1 {
                     self.e.op(op::EMPTY_LIST);
