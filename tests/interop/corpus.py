@@ -363,6 +363,7 @@ def build_cases():
         add('tuple_n%d' % n, (lambda n=n: tuple(range(n))))
         add('dict_n%d' % n,
             (lambda n=n: dict((u'k%d' % i, i) for i in range(n))))
+        add('int_dict_n%d' % n, (lambda n=n: dict((i, -i) for i in range(n))))
         add('set_n%d' % n, (lambda n=n: S(range(n))))
         add('frozenset_n%d' % n, (lambda n=n: FS(range(n))))
     def frames_scalars():
@@ -394,6 +395,10 @@ def build_cases():
     add('frames_small_scalar_lists', lambda: [
         [[i % 256, i * 300, -i * 100003, 2 ** 62 + i, i * 0.5, None, True][(i + j) % 7]
          for j in range(i % 41)] for i in range(2500)])
+    # The same for small dicts of scalars.
+    add('frames_small_scalar_dicts', lambda: [
+        dict((i * 64 + j, [i % 256, -i * 100003, 2 ** 62 + i, i * 0.5, None, False][(i + j) % 6])
+             for j in range(i % 41)) for i in range(2500)])
     add('dict_key_types', lambda: {
         2: u'int', 1.5: u'float', (1, u'x'): u'tuple',
         FS([3, 4]): u'frozenset', True: u'bool', None: u'none',

@@ -306,6 +306,38 @@ impl<S: Sink> Out<S> {
         Some(idx)
     }
 
+    /// A whole dict of 2 to `batch - 1` pairs of scalars in protocol 2+ (EMPTY_DICT, its memo,
+    /// MARK, the pairs, SETITEMS), as [`Out::scalar_list`]. (A dict of exactly `batch` pairs
+    /// ends with an empty batch; it takes the general path.)
+    #[inline]
+    pub(crate) fn scalar_dict(&mut self, pairs: &[(Value, Value)], batch: usize) -> Option<u32> {
+        // EMPTY_DICT, LONG_BINPUT, MARK and SETITEMS around the pairs.
+        const AROUND: usize = 8;
+        if self.proto < 2
+            || !(2..batch).contains(&pairs.len())
+            || self.room() < pairs.len() * 2 * MAX_BIN_SCALAR + AROUND
+            || pairs.iter().any(|(k, v)| matches!(k, Value::Ref(_)) || matches!(v, Value::Ref(_)))
+        {
+            return None;
+        }
+        Some(self.write_scalar_dict(pairs))
+    }
+
+    #[inline(never)]
+    fn write_scalar_dict(&mut self, pairs: &[(Value, Value)]) -> u32 {
+        self.op(op::EMPTY_DICT);
+        let idx = self.memo_put();
+        let buf = &mut self.buf;
+        buf.reserve(pairs.len() * 2 * MAX_BIN_SCALAR + 2);
+        buf.push(op::MARK);
+        for &(k, v) in pairs {
+            push_bin_scalar(buf, k);
+            push_bin_scalar(buf, v);
+        }
+        buf.push(op::SETITEMS);
+        idx
+    }
+
     /// The scalars at the start of `run` in their protocol 2+ forms, up to the first reference,
     /// appended with no frame check; returns how many.
     #[inline]
@@ -511,18 +543,27 @@ const SHORT_RUN: usize = 32;
 fn push_bin_scalars(buf: &mut Vec<u8>, run: &[Value]) -> usize {
     buf.reserve(run.len() * MAX_BIN_SCALAR);
     for (n, &v) in run.iter().enumerate() {
-        match v {
-            Value::Int(i) => match i32::try_from(i) {
-                Ok(small) => push_binint(buf, small),
-                Err(_) => push_long1(buf, &i.to_le_bytes()),
-            },
-            Value::Float(f) => push_binfloat(buf, f),
-            Value::None => buf.push(op::NONE),
-            Value::Bool(b) => buf.push(if b { op::NEWTRUE } else { op::NEWFALSE }),
-            Value::Ref(_) => return n,
+        if !push_bin_scalar(buf, v) {
+            return n;
         }
     }
     run.len()
+}
+
+/// A scalar in its protocol 2+ form pushed onto `buf`; `false` (nothing pushed) for a reference.
+#[inline(always)]
+fn push_bin_scalar(buf: &mut Vec<u8>, v: Value) -> bool {
+    match v {
+        Value::Int(i) => match i32::try_from(i) {
+            Ok(small) => push_binint(buf, small),
+            Err(_) => push_long1(buf, &i.to_le_bytes()),
+        },
+        Value::Float(f) => push_binfloat(buf, f),
+        Value::None => buf.push(op::NONE),
+        Value::Bool(b) => buf.push(if b { op::NEWTRUE } else { op::NEWFALSE }),
+        Value::Ref(_) => return false,
+    }
+    true
 }
 
 /// Scalars of `run` in their protocol 2+ forms into `dst`, which holds [`MAX_BIN_SCALAR`] bytes

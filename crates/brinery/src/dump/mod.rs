@@ -813,6 +813,12 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 }
             }
             Object::Dict(d) => {
+                if self.opts.persistent_id.is_none() {
+                    if let Some(idx) = self.e.scalar_dict(d.entries(), BATCH as usize) {
+                        self.memo.insert(id, idx);
+                        return Ok(());
+                    }
+                }
                 let len = d.len();
                 if proto >= 1 {
                     self.e.op(op::EMPTY_DICT);
