@@ -394,11 +394,11 @@ def build_cases():
     # length from 0 to 40 and every scalar size, so some straddle each frame boundary.
     add('frames_small_scalar_lists', lambda: [
         [[i % 256, i * 300, -i * 100003, 2 ** 62 + i, i * 0.5, None, True][(i + j) % 7]
-         for j in range(i % 41)] for i in range(2500)])
+         for j in range(i % 41)] for i in range(1000)])
     # The same for small dicts of scalars.
     add('frames_small_scalar_dicts', lambda: [
         dict((i * 64 + j, [i % 256, -i * 100003, 2 ** 62 + i, i * 0.5, None, False][(i + j) % 6])
-             for j in range(i % 41)) for i in range(2500)])
+             for j in range(i % 41)) for i in range(600)])
     add('dict_key_types', lambda: {
         2: u'int', 1.5: u'float', (1, u'x'): u'tuple',
         FS([3, 4]): u'frozenset', True: u'bool', None: u'none',
