@@ -395,6 +395,15 @@ def build_cases():
     add('frames_small_scalar_lists', lambda: [
         [[i % 256, i * 300, -i * 100003, 2 ** 62 + i, i * 0.5, None, True][(i + j) % 7]
          for j in range(i % 41)] for i in range(1000)])
+    # Strs, fresh and repeated (memo hits), in a list and in a dict, across frame boundaries.
+    def frames_strs():
+        fresh = [u'text%05d' % i for i in range(9000)]
+        return [fresh[i // 2] if i % 3 == 0 else fresh[i] for i in range(9000)]
+    add('frames_strs', frames_strs)
+    def frames_str_dict():
+        values = [u'value%d' % i for i in range(1000)]
+        return dict((u'key%05d' % i, values[i % 1000]) for i in range(5000))
+    add('frames_str_dict', frames_str_dict)
     # The same for small dicts of scalars.
     add('frames_small_scalar_dicts', lambda: [
         dict((i * 64 + j, [i % 256, -i * 100003, 2 ** 62 + i, i * 0.5, None, False][(i + j) % 6])

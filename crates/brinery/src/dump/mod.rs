@@ -461,6 +461,9 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 continue;
             }
             p += 1;
+            if self.saved_inline(item) {
+                continue;
+            }
             let queued = self.tasks.len();
             self.save(item)?;
             if self.tasks.len() > queued && p < end {
@@ -494,8 +497,14 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 }
             }
             p += 1;
+            let key_done = self.saved_inline(k);
+            if key_done && self.saved_inline(v) {
+                continue;
+            }
             let queued = self.tasks.len();
-            self.save(k)?;
+            if !key_done {
+                self.save(k)?;
+            }
             let key_queued = self.tasks.len() > queued;
             if key_queued {
                 self.tasks.insert(queued, Task::Save(v));
@@ -510,6 +519,36 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             }
         }
         Ok(())
+    }
+
+    /// The commonest references written without [`Pickler::save`]'s dispatch: one already in
+    /// the memo, or a str of 3–255 bytes in protocol 4+. Only while the frame has room, as
+    /// then the boundary `save` checks first would do nothing. `false`: nothing written.
+    #[inline(always)]
+    fn saved_inline(&mut self, v: Value) -> bool {
+        let Value::Ref(id) = v else { return false };
+        let id = id.0;
+        let g: &'g Graph = self.g;
+        let Some(obj) = g.objects.get(id as usize) else { return false };
+        if self.opts.persistent_id.is_some() || self.e.room() == 0 {
+            return false;
+        }
+        if let Some(&idx) = self.memo.get(id) {
+            self.e.memo_get(idx);
+            return true;
+        }
+        match obj {
+            Object::Str(s) if self.proto() >= 4 => {
+                let data = s.as_bytes();
+                if !(3..256).contains(&data.len()) {
+                    return false;
+                }
+                let idx = self.e.short_str_memoized(data);
+                self.memo.insert(id, idx);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// An object may be re-entered once while it is written (a tuple reached back through a
