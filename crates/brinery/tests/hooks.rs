@@ -96,6 +96,50 @@ print('ok')
     assert_eq!(report.trim(), "ok");
 }
 
+/// The hook is asked about every value, wherever it sits: strs, scalars and repeated objects
+/// inside lists and dicts, which the pickler otherwise writes by faster paths.
+#[test]
+fn persistent_id_hook_is_asked_inside_containers() {
+    use brinery::Value;
+    let mut g = Graph::new();
+    let swapped = g.str("swapped str");
+    let kept = g.str("kept str");
+    let key = g.str("key");
+    let d = g.dict();
+    g.dict_extend(d, &[(key, swapped), (kept, Value::Int(7)), (Value::Int(1), Value::Int(7))]).unwrap();
+    let scalars = g.list(vec![Value::Int(2), Value::Int(7), Value::None]);
+    let root = g.list(vec![kept, swapped, kept, Value::Int(7), d, swapped, scalars]);
+    g.set_root(root);
+    let (pid_str, pid_int) = (g.str("pid-str"), g.str("pid-int"));
+    let dir = tempfile::tempdir().unwrap();
+    for proto in 0..=5u8 {
+        let mut opts = DumpOptions::new(proto).persistent_id(|_, v| match v {
+            Value::Int(7) => Some(pid_int),
+            v if v == swapped => Some(pid_str),
+            _ => None,
+        });
+        let bytes = brinery::dumps_with(&g, &mut opts).unwrap();
+        std::fs::write(dir.path().join(format!("{proto}.pkl")), bytes).unwrap();
+    }
+    let report = python(
+        r#"
+import pickle, sys, os
+class U(pickle.Unpickler):
+    def persistent_load(self, pid):
+        return {'pid-str': 'STR', 'pid-int': 'INT'}[pid]
+want = ['kept str', 'STR', 'kept str', 'INT', {'key': 'STR', 'kept str': 'INT', 1: 'INT'}, 'STR',
+        [2, 'INT', None]]
+for proto in range(6):
+    with open(os.path.join(sys.argv[1], '%d.pkl' % proto), 'rb') as f:
+        got = U(f).load()
+        assert got == want, (proto, got)
+print('ok')
+"#,
+        &[dir.path()],
+    );
+    assert_eq!(report.trim(), "ok");
+}
+
 #[test]
 fn out_of_band_buffers_round_trip_with_cpython() {
     let dir = tempfile::tempdir().unwrap();

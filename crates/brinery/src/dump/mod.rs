@@ -521,18 +521,21 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         Ok(())
     }
 
-    /// The commonest references written without [`Pickler::save`]'s dispatch: one already in
-    /// the memo, or a str of 3–255 bytes in protocol 4+. Only while the frame has room, as
-    /// then the boundary `save` checks first would do nothing. `false`: nothing written.
+    /// The commonest values written without [`Pickler::save`]'s dispatch: a scalar, an object
+    /// already in the memo, or a str of 3–255 bytes in protocol 4+. Only while the frame has
+    /// room, as then the boundary `save` checks first would do nothing. `false`: nothing written.
     #[inline(always)]
     fn saved_inline(&mut self, v: Value) -> bool {
-        let Value::Ref(id) = v else { return false };
-        let id = id.0;
-        let g: &'g Graph = self.g;
-        let Some(obj) = g.objects.get(id as usize) else { return false };
         if self.opts.persistent_id.is_some() || self.e.room() == 0 {
             return false;
         }
+        let Value::Ref(id) = v else {
+            self.e.scalar(v);
+            return true;
+        };
+        let id = id.0;
+        let g: &'g Graph = self.g;
+        let Some(obj) = g.objects.get(id as usize) else { return false };
         if let Some(&idx) = self.memo.get(id) {
             self.e.memo_get(idx);
             return true;
