@@ -65,6 +65,19 @@ print(n)
     assert_eq!(report.trim(), "26");
 }
 
+/// `g` written in every protocol to `dir/{proto}.pkl`, with `hook` as its persistent_id hook.
+fn dump_every_protocol(
+    g: &Graph,
+    dir: &std::path::Path,
+    hook: impl Fn(&Graph, brinery::Value) -> Option<brinery::Value>,
+) {
+    for proto in 0..=5u8 {
+        let mut opts = DumpOptions::new(proto).persistent_id(|g, v| hook(g, v));
+        let bytes = brinery::dumps_with(g, &mut opts).unwrap();
+        std::fs::write(dir.join(format!("{proto}.pkl")), bytes).unwrap();
+    }
+}
+
 #[test]
 fn persistent_id_hook_writes_references() {
     let mut g = Graph::new();
@@ -74,11 +87,7 @@ fn persistent_id_hook_writes_references() {
     let root = g.list(vec![big, small, big]);
     g.set_root(root);
     let dir = tempfile::tempdir().unwrap();
-    for proto in 0..=5u8 {
-        let mut opts = DumpOptions::new(proto).persistent_id(|_, v| (v == big).then_some(pid));
-        let bytes = brinery::dumps_with(&g, &mut opts).unwrap();
-        std::fs::write(dir.path().join(format!("{proto}.pkl")), bytes).unwrap();
-    }
+    dump_every_protocol(&g, dir.path(), |_, v| (v == big).then_some(pid));
     let report = python(
         r#"
 import pickle, sys, os
@@ -112,15 +121,11 @@ fn persistent_id_hook_is_asked_inside_containers() {
     g.set_root(root);
     let (pid_str, pid_int) = (g.str("pid-str"), g.str("pid-int"));
     let dir = tempfile::tempdir().unwrap();
-    for proto in 0..=5u8 {
-        let mut opts = DumpOptions::new(proto).persistent_id(|_, v| match v {
-            Value::Int(7) => Some(pid_int),
-            v if v == swapped => Some(pid_str),
-            _ => None,
-        });
-        let bytes = brinery::dumps_with(&g, &mut opts).unwrap();
-        std::fs::write(dir.path().join(format!("{proto}.pkl")), bytes).unwrap();
-    }
+    dump_every_protocol(&g, dir.path(), |_, v| match v {
+        Value::Int(7) => Some(pid_int),
+        v if v == swapped => Some(pid_str),
+        _ => None,
+    });
     let report = python(
         r#"
 import pickle, sys, os
