@@ -541,17 +541,21 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             return true;
         }
         match obj {
-            Object::Str(s) if self.proto() >= 4 => {
-                let data = s.as_bytes();
-                if !(3..256).contains(&data.len()) {
-                    return false;
-                }
-                let idx = self.e.short_str_memoized(data);
-                self.memo.insert(id, idx);
-                true
-            }
+            Object::Str(s) => self.saved_short_str(id, s.as_bytes()),
             _ => false,
         }
+    }
+
+    /// A str of 3–255 bytes in protocol 4+ (the commonest object; three bytes or more is never
+    /// a shared singleton) written and memoized; `false` (nothing written) for any other str.
+    #[inline(always)]
+    fn saved_short_str(&mut self, id: u32, data: &[u8]) -> bool {
+        if self.proto() < 4 || !(3..256).contains(&data.len()) {
+            return false;
+        }
+        let idx = self.e.short_str_memoized(data);
+        self.memo.insert(id, idx);
+        true
     }
 
     /// An object may be re-entered once while it is written (a tuple reached back through a
@@ -759,10 +763,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     /// SHORT_BINUNICODE, BINUNICODE or BINUNICODE8, then the memo.
     #[inline(always)]
     fn save_bin_str(&mut self, id: u32, data: &[u8]) -> Result<()> {
-        // The commonest object first: three bytes or more is never a shared singleton.
-        if self.proto() >= 4 && (3..256).contains(&data.len()) {
-            let idx = self.e.short_str_memoized(data);
-            self.memo.insert(id, idx);
+        if self.saved_short_str(id, data) {
             return Ok(());
         }
         self.save_other_bin_str(id, data)
