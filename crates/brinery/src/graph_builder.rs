@@ -248,6 +248,8 @@ impl<'de> Builder<'de> for GraphBuilder {
         self.add(Object::ByteArray(b.into_vec()))
     }
 
+    // Inlined like `str`: EMPTY_LIST and EMPTY_DICT are in every container a pickle holds.
+    #[inline(always)]
     fn list(&mut self, items: &[Value]) -> Result<Value> {
         self.add(Object::List(items.to_vec()))
     }
@@ -281,9 +283,12 @@ impl<'de> Builder<'de> for GraphBuilder {
         self.add(Object::Tuple(items.to_vec()))
     }
 
+    #[inline(always)]
     fn dict(&mut self, pairs: &[Value]) -> Result<Value> {
         let d = self.add(Object::Dict(Box::default()))?;
-        self.set_items(&d, pairs)?;
+        if !pairs.is_empty() {
+            self.set_items(&d, pairs)?;
+        }
         Ok(d)
     }
 
