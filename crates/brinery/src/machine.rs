@@ -654,17 +654,34 @@ fn line_utf8(line: &[u8]) -> Result<String> {
 }
 
 /// Validate a str payload once: UTF-8, or surrogate-pass UTF-8 as CPython accepts.
+///
+/// Inlined for valid text borrowed from the input (nearly every str), so the text reaches the
+/// builder in registers; owned payloads and surrogates take [`decode_utf8_other`].
+#[inline(always)]
 fn decode_utf8<'de, 's>(chunk: Chunk<'de, 's>) -> Result<Text<'de, 's>> {
+    match chunk {
+        Chunk::Borrowed(b) => {
+            if let Ok(s) = std::str::from_utf8(b) {
+                return Ok(Text::Borrowed(s));
+            }
+        }
+        Chunk::Transient(b) => {
+            if let Ok(s) = std::str::from_utf8(b) {
+                return Ok(Text::Transient(s));
+            }
+        }
+        Chunk::Owned(_) => {}
+    }
+    decode_utf8_other(chunk)
+}
+
+/// The rest of [`decode_utf8`]: owned payloads (large strs read from a stream, whose copy costs
+/// more than the call) and text that is not valid UTF-8.
+#[cold]
+fn decode_utf8_other<'de, 's>(chunk: Chunk<'de, 's>) -> Result<Text<'de, 's>> {
     let bad = |e: String| Error::from(ErrorKind::BadUtf8(e));
     Ok(match chunk {
-        Chunk::Borrowed(b) => match std::str::from_utf8(b) {
-            Ok(s) => Text::Borrowed(s),
-            Err(_) => surrogates(crate::PyStr::from_slice(b).map_err(bad)?),
-        },
-        Chunk::Transient(b) => match std::str::from_utf8(b) {
-            Ok(s) => Text::Transient(s),
-            Err(_) => surrogates(crate::PyStr::from_slice(b).map_err(bad)?),
-        },
+        Chunk::Borrowed(b) | Chunk::Transient(b) => surrogates(crate::PyStr::from_slice(b).map_err(bad)?),
         Chunk::Owned(v) => match String::from_utf8(v) {
             Ok(s) => Text::Owned(s),
             Err(e) => surrogates(crate::PyStr::from_utf8_surrogatepass(e.into_bytes()).map_err(bad)?),
