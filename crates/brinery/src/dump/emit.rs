@@ -92,7 +92,11 @@ impl Sink for VecSink {
     }
 
     fn direct(&mut self, buf: &mut Vec<u8>, data: &[u8]) -> Result<()> {
-        buf.reserve(data.len());
+        // Room for what follows the payload too (at least its MEMOIZE and STOP): were the
+        // vector to grow for those few bytes, it would double, and a vector the allocator
+        // cannot grow in place is copied whole into fresh memory given no advice (a 64 MiB
+        // bytes then took four times as long).
+        buf.reserve(data.len() + FRAME_SIZE_TARGET);
         self.advise(buf);
         buf.extend_from_slice(data);
         Ok(())
