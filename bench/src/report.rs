@@ -667,8 +667,8 @@ fn markdown(cfg: &Config, r: &Results) -> String {
         let _ = writeln!(
             md,
             "Wall time of one process that reads the workload's file, decodes it, encodes it and writes the result \
-             (median of {} interleaved runs, each started after `sync` so none waits on another's writeback; \
-             startup included), and its peak RSS (`ru_maxrss` via GNU time). \
+             (median of {} interleaved runs, each started after `sync` so none waits on another's writeback, and with its input \
+             read once beforehand so none reads it from disk; startup included), and its peak RSS (`ru_maxrss` via GNU time). \
              brinery: `brinery convert --protocol 5 IN -o OUT`; serde-pickle: `brinery-bench sp-convert IN OUT` \
              (`fs::read`, `value_from_slice`, `value_to_writer` through a `BufWriter`; protocol 3); CPython: \
              `python3 -c \"{}\" IN OUT` (run as `{}`, the interpreter itself rather than a launcher such as \
