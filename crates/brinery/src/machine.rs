@@ -675,8 +675,8 @@ fn decode_utf8<'de, 's>(chunk: Chunk<'de, 's>) -> Result<Text<'de, 's>> {
     decode_utf8_other(chunk)
 }
 
-/// The rest of [`decode_utf8`]: owned payloads (large strs read from a stream, whose copy costs
-/// more than the call) and text that is not valid UTF-8.
+/// The rest of [`decode_utf8`]: owned payloads (protocol 0 text once unescaped, and large strs
+/// read from a stream, whose copy costs more than the call) and text that is not valid UTF-8.
 #[cold]
 fn decode_utf8_other<'de, 's>(chunk: Chunk<'de, 's>) -> Result<Text<'de, 's>> {
     let bad = |e: String| Error::from(ErrorKind::BadUtf8(e));
