@@ -1,5 +1,6 @@
 //! Inputs the fuzzers found (and fixed), kept under `tests/fuzz_regressions/`: each is run
-//! through the loader, the scanner and the disassembler, which must end without panicking.
+//! through the loader, serde, the scanner and the disassembler, which must end without panicking
+//! (or running out of memory).
 //! See FUZZING.md.
 
 mod safety_common;
@@ -33,6 +34,7 @@ fn fuzz_regressions_run_clean() {
                 let _ = brinery::dumps(g, 5).map(|b| brinery::loads(&b).unwrap_or_else(|e| panic!("{name}: {e}")));
             }
         }
+        let _ = brinery::from_slice::<serde_json::Value>(&data);
         let _ = brinery::dis::dis(&data);
         let report = scan_bytes(&data, &ScanOptions::default());
         if report.verdict == Verdict::Safe {

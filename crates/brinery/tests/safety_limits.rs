@@ -71,7 +71,45 @@ fn bombs_end_quickly_with_default_limits() {
         if !loads {
             assert_ne!(report.verdict, Verdict::Safe, "{name}");
         }
+        // serde reads a shared container once per reference: the doubling lists would expand
+        // to 2^60 items, so reading them ends with an error instead.
+        let json = quick(name, || brinery::from_slice::<serde_json::Value>(&data));
+        quick(name, || brinery::from_slice::<serde::de::IgnoredAny>(&data).map(drop)).ok();
+        if name == "list doubling via memo" {
+            let e = json.unwrap_err();
+            assert!(e.to_string().contains("raise DeOptions::max_items"), "{e}");
+            // The same from a loaded graph, either way through serde.
+            let g = brinery::loads(&data).unwrap();
+            let e = quick(name, || brinery::from_graph::<serde_json::Value>(&g)).unwrap_err();
+            assert!(e.to_string().contains("raise DeOptions::max_items"), "{e}");
+            let e = quick(name, || serde_json::to_string(&g)).unwrap_err();
+            assert!(e.to_string().contains("serde writes once per reference"), "{e}");
+        }
     }
+}
+
+#[test]
+fn shared_containers_within_the_item_budget_are_read_whole() {
+    // A list shared 1000 times by the outer list: 1000 + 1000 * 1000 items, under 64 times the
+    // 2000 or so the pickle holds plus the floor of 2^20.
+    let mut p = P::proto(2).empty_list().binput(0).mark();
+    for i in 0..1000 {
+        p = p.int(i);
+    }
+    p = p.appends().pop().empty_list().mark();
+    for _ in 0..1000 {
+        p = p.binget(0);
+    }
+    let data = p.appends().stop().0;
+    let v: Vec<Vec<i64>> = brinery::from_slice(&data).unwrap();
+    assert_eq!(v.len(), 1000);
+    assert!(v.iter().all(|inner| inner.len() == 1000 && inner[999] == 999));
+    // One item fewer than it takes is refused.
+    let tight = brinery::DeOptions::new().max_items(1000 + 1000 * 1000 - 1);
+    let e = brinery::from_slice_with::<Vec<Vec<i64>>>(&data, &tight).unwrap_err();
+    assert!(e.to_string().contains("more than 1000999 items"), "{e}");
+    let exact = brinery::DeOptions::new().max_items(1000 + 1000 * 1000);
+    assert!(brinery::from_slice_with::<Vec<Vec<i64>>>(&data, &exact).is_ok());
 }
 
 #[test]

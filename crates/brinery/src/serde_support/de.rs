@@ -28,6 +28,7 @@ pub(crate) struct Flags {
     pub(crate) recursive_as_none: bool,
     pub(crate) opaque_as_none: bool,
     pub(crate) max_depth: usize,
+    pub(crate) max_items: Option<usize>,
 }
 
 impl From<&DeOptions> for Flags {
@@ -37,9 +38,22 @@ impl From<&DeOptions> for Flags {
             recursive_as_none: o.recursive_as_none,
             opaque_as_none: o.opaque_as_none,
             max_depth: o.max_depth,
+            max_items: o.max_items,
         }
     }
 }
+
+/// How many container items serde may be handed, or may be given to write, for this tape by
+/// default (see [`DeOptions::max_items`]).
+pub(crate) fn default_max_items(tape: &Tape<'_>) -> usize {
+    let held = tape.nodes.len() + tape.items.len() + tape.pairs.len();
+    held.saturating_mul(ITEMS_PER_HELD).max(MIN_ITEMS)
+}
+
+/// The fewest container items serde may be handed by default, however small the pickle.
+pub(crate) const MIN_ITEMS: usize = 1 << 20;
+/// By default serde may be handed this many times the items and objects the pickle holds.
+pub(crate) const ITEMS_PER_HELD: usize = 64;
 
 /// The walk over one tape.
 pub(crate) struct Core<'de> {
@@ -47,6 +61,8 @@ pub(crate) struct Core<'de> {
     pub(crate) root: V,
     flags: Flags,
     depth: usize,
+    /// Container items handed to serde so far (see [`DeOptions::max_items`]).
+    items: usize,
     on_path: Vec<u64>,
     pub(crate) err_path: Vec<Seg>,
     /// What each instance or native shows to serde, made once per instance.
@@ -61,7 +77,7 @@ impl Drop for Core<'_> {
 
 impl<'de> Core<'de> {
     pub(crate) fn new(tape: Tape<'de>, root: V, flags: Flags) -> Self {
-        Core { tape, root, flags, depth: 0, on_path: Vec::new(), err_path: Vec::new(), views: HashMap::new() }
+        Core { tape, root, flags, depth: 0, items: 0, on_path: Vec::new(), err_path: Vec::new(), views: HashMap::new() }
     }
 
     #[inline]
@@ -84,6 +100,28 @@ impl<'de> Core<'de> {
             self.on_path.resize(word + 1, 0);
         }
         self.on_path[word] |= 1 << (id % 64);
+        Ok(())
+    }
+
+    /// Count `n` more items handed to serde; an error past [`DeOptions::max_items`].
+    #[inline]
+    fn spend(&mut self, n: usize) -> Result<()> {
+        self.items = self.items.saturating_add(n);
+        if self.items > MIN_ITEMS.min(self.flags.max_items.unwrap_or(MIN_ITEMS)) {
+            return self.check_items();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_items(&self) -> Result<()> {
+        let limit = self.flags.max_items.unwrap_or_else(|| default_max_items(&self.tape));
+        if self.items > limit {
+            return Err(Error::invalid(format!(
+                "more than {limit} items to read: the pickle shares containers, which serde reads once per \
+                 reference (raise DeOptions::max_items)"
+            )));
+        }
         Ok(())
     }
 
@@ -341,6 +379,7 @@ impl<'a, 'de> ValueDe<'a, 'de> {
     }
 
     fn visit_seq_node<Vi: Visitor<'de>>(self, id: u32, len: usize, visitor: Vi) -> Result<Vi::Value> {
+        self.de.spend(len)?;
         self.de.enter(id)?;
         let src = match &self.de.tape.nodes[id as usize] {
             Node::List(Items::Range(a, _))
@@ -371,6 +410,7 @@ impl<'a, 'de> ValueDe<'a, 'de> {
     }
 
     fn visit_map_node<Vi: Visitor<'de>>(self, id: u32, len: usize, visitor: Vi) -> Result<Vi::Value> {
+        self.de.spend(len)?;
         self.de.enter(id)?;
         let start = match &self.de.tape.nodes[id as usize] {
             Node::Dict(Items::Range(a, _)) => Some(*a),

@@ -531,7 +531,13 @@ const SERIALIZE_DEPTH: usize = 128;
 impl ser::Serialize for Graph {
     fn serialize<S: ser::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let (tape, root) = graph_to_tape(self).map_err(ser::Error::custom)?;
-        let flags = Flags { instances_as_state: true, recursive_as_none: false, opaque_as_none: false, max_depth: 0 };
+        let flags = Flags {
+            instances_as_state: true,
+            recursive_as_none: false,
+            opaque_as_none: false,
+            max_depth: 0,
+            max_items: None,
+        };
         let mut core = Core::new(tape, root, flags);
         let instances: Vec<u32> = (0..core.tape.nodes.len() as u32)
             .filter(|&i| matches!(core.tape.nodes[i as usize], Node::Instance(_)))
@@ -540,13 +546,23 @@ impl ser::Serialize for Graph {
         for id in instances {
             views.insert(id, core.view_of(id).map_err(ser::Error::custom)?);
         }
-        TapeView { tape: &core.tape, views: &views, v: root, depth: 0, parent: None }.serialize(s)
+        // A container the graph shares is written once per reference: past this many items in
+        // all (a graph of lists that each hold the previous one twice), writing stops.
+        let budget = ItemBudget { spent: std::cell::Cell::new(0), limit: super::de::default_max_items(&core.tape) };
+        TapeView { tape: &core.tape, views: &views, budget: &budget, v: root, depth: 0, parent: None }.serialize(s)
     }
+}
+
+/// Container items written so far, and the most that may be.
+struct ItemBudget {
+    spent: std::cell::Cell<usize>,
+    limit: usize,
 }
 
 struct TapeView<'a, 't> {
     tape: &'a Tape<'t>,
     views: &'a HashMap<u32, V>,
+    budget: &'a ItemBudget,
     v: V,
     depth: usize,
     parent: Option<&'a TapeView<'a, 't>>,
@@ -554,7 +570,27 @@ struct TapeView<'a, 't> {
 
 impl<'a, 't> TapeView<'a, 't> {
     fn child(&'a self, v: V) -> TapeView<'a, 't> {
-        TapeView { tape: self.tape, views: self.views, v, depth: self.depth + 1, parent: Some(self) }
+        TapeView {
+            tape: self.tape,
+            views: self.views,
+            budget: self.budget,
+            v,
+            depth: self.depth + 1,
+            parent: Some(self),
+        }
+    }
+
+    /// Count `n` more items written; an error past the budget.
+    fn spend<E: ser::Error>(&self, n: usize) -> std::result::Result<(), E> {
+        let spent = self.budget.spent.get().saturating_add(n);
+        self.budget.spent.set(spent);
+        if spent > self.budget.limit {
+            return Err(E::custom(format!(
+                "more than {} items to write: the graph shares containers, which serde writes once per reference",
+                self.budget.limit
+            )));
+        }
+        Ok(())
     }
 
     fn on_path(&self, id: u32) -> bool {
@@ -601,6 +637,7 @@ impl ser::Serialize for TapeView<'_, '_> {
             }
             Node::List(items) | Node::Set(items) | Node::FrozenSet(items) => {
                 let items = t.seq(items);
+                self.spend(items.len())?;
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for &item in items {
                     seq.serialize_element(&self.child(item))?;
@@ -609,6 +646,7 @@ impl ser::Serialize for TapeView<'_, '_> {
             }
             Node::Tuple(items) => {
                 let items = t.seq(items);
+                self.spend(items.len())?;
                 let mut tup = s.serialize_tuple(items.len())?;
                 for &item in items {
                     tup.serialize_element(&self.child(item))?;
@@ -617,6 +655,7 @@ impl ser::Serialize for TapeView<'_, '_> {
             }
             Node::Dict(pairs) => {
                 let pairs = t.kv(pairs);
+                self.spend(pairs.len())?;
                 let mut map = s.serialize_map(Some(pairs.len()))?;
                 for &(k, v) in pairs {
                     map.serialize_entry(&self.child(k), &self.child(v))?;

@@ -174,6 +174,7 @@ pub struct DeOptions {
     opaque_as_none: bool,
     allow_trailing: bool,
     max_depth: usize,
+    max_items: Option<usize>,
 }
 
 impl Default for DeOptions {
@@ -185,6 +186,7 @@ impl Default for DeOptions {
             opaque_as_none: false,
             allow_trailing: false,
             max_depth: 128,
+            max_items: None,
         }
     }
 }
@@ -261,6 +263,27 @@ impl DeOptions {
     /// Most nested containers (each level uses some stack while deserializing).
     pub fn max_depth(mut self, depth: usize) -> Self {
         self.max_depth = depth;
+        self
+    }
+
+    /// Most container items (list, tuple and set items, dict entries) handed to serde in all.
+    ///
+    /// serde has no sharing: a container the pickle references twice is read twice. A small
+    /// hostile pickle of lists that each hold the previous one twice would so expand into a
+    /// value of 2^60 items, so reading stops with an error past this many. The default is 64
+    /// times the items and objects the pickle holds, and at least 2^20.
+    ///
+    /// ```
+    /// // [[[], []], [[], []]] as 3 lists, each holding the one before twice.
+    /// let shared = b"\x80\x02]q\x00(h\x00h\x00lq\x01(h\x01h\x01l.";
+    /// let v: Vec<Vec<Vec<u8>>> = brinery::from_slice(shared).unwrap();
+    /// assert_eq!(v, vec![vec![Vec::<u8>::new(), vec![]]; 2]);
+    /// let tight = brinery::DeOptions::new().max_items(5);
+    /// let err = brinery::from_slice_with::<Vec<Vec<Vec<u8>>>>(shared, &tight).unwrap_err();
+    /// assert!(err.to_string().contains("more than 5 items"), "{err}");
+    /// ```
+    pub fn max_items(mut self, items: usize) -> Self {
+        self.max_items = Some(items);
         self
     }
 }
