@@ -22,7 +22,8 @@
 //! [`to_vec`] / [`to_writer`] write, [`from_slice`] / [`from_reader`] read, [`iter_from_slice`]
 //! / [`iter_from_reader`] read several pickles from one stream; the `*_with` forms take
 //! [`SerOptions`] (protocol 0–5) or [`DeOptions`] (Python 2 string [`Encoding`],
-//! [`Limits`], class instances, cycles). [`from_graph`] and [`to_graph`] convert
+//! [`Limits`], class instances, cycles, [`DeOptions::max_items`] for shared containers, which
+//! serde reads once per reference). [`from_graph`] and [`to_graph`] convert
 //! between Rust values and a [`Graph`](crate::Graph), which itself is `Serialize` and
 //! `Deserialize`.
 //!
