@@ -51,9 +51,9 @@ pub(crate) fn default_max_items(tape: &Tape<'_>) -> usize {
 }
 
 /// The fewest container items serde may be handed by default, however small the pickle.
-pub(crate) const MIN_ITEMS: usize = 1 << 20;
+const MIN_ITEMS: usize = 1 << 20;
 /// By default serde may be handed this many times the items and objects the pickle holds.
-pub(crate) const ITEMS_PER_HELD: usize = 64;
+const ITEMS_PER_HELD: usize = 64;
 
 /// The walk over one tape.
 pub(crate) struct Core<'de> {
