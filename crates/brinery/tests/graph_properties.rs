@@ -231,20 +231,15 @@ proptest! {
     }
 }
 
-#[test]
-fn random_graphs_round_trip_through_cpython() {
-    let mut runner = TestRunner::deterministic();
-    let dir = tempfile::tempdir().unwrap();
-    let mut cases = Vec::new();
-    for i in 0..480 {
-        let r = recipe(i % 2 == 0).new_tree(&mut runner).unwrap().current();
-        let proto = (i % 6) as u8;
-        let g = build(&r);
-        let path = dir.path().join(format!("{i}-{proto}.pkl"));
-        std::fs::write(&path, brinery::dumps(&g, proto).unwrap()).unwrap();
-        cases.push((g, proto, path));
+/// Writes each graph at its protocol, has CPython load every file and write the object back at
+/// the same protocol, and returns brinery's bytes with CPython's for each.
+fn through_cpython(dir: &std::path::Path, cases: &[(Graph, u8)]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut paths = Vec::new();
+    for (i, (g, proto)) in cases.iter().enumerate() {
+        let path = dir.join(format!("{i}-{proto}.pkl"));
+        std::fs::write(&path, brinery::dumps(g, *proto).unwrap()).unwrap();
+        paths.push(path);
     }
-    // CPython loads each file and writes the object back at the same protocol.
     let script = r#"
 import pickle, sys
 for path in sys.argv[1:]:
@@ -254,27 +249,92 @@ for path in sys.argv[1:]:
     with open(path + '.cpy', 'wb') as f:
         pickle.dump(obj, f, proto)
 "#;
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(cases.iter().map(|c| c.2.as_os_str()))
-        .output()
-        .expect("python3");
+    let out = Command::new("python3").arg("-c").arg(script).args(&paths).output().expect("python3");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read = |p: &std::path::Path| std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    paths.iter().map(|p| (read(p), read(&p.with_extension("pkl.cpy")))).collect()
+}
+
+#[test]
+fn random_graphs_round_trip_through_cpython() {
+    let mut runner = TestRunner::deterministic();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(Graph, u8)> = (0..480)
+        .map(|i| (build(&recipe(i % 2 == 0).new_tree(&mut runner).unwrap().current()), (i % 6) as u8))
+        .collect();
     let mut exact = 0;
-    for (g, proto, path) in &cases {
-        let ours = std::fs::read(path).unwrap();
-        let theirs = std::fs::read(path.with_extension("pkl.cpy")).unwrap();
+    for ((g, proto), (ours, theirs)) in cases.iter().zip(through_cpython(dir.path(), &cases)) {
         let back = brinery::loads(&theirs).unwrap();
         if let Err(e) = isomorphic(g, &back) {
-            panic!("{}: CPython's copy differs: {e}", path.display());
+            panic!("protocol {proto}: CPython's copy differs: {e}");
         }
         // Set iteration order is CPython's own; elsewhere the bytes must match exactly.
         if !has_sets(g) {
-            assert_eq!(ours, theirs, "{} (protocol {proto}): bytes differ from CPython's", path.display());
+            assert_eq!(ours, theirs, "protocol {proto}: bytes differ from CPython's");
             exact += 1;
         }
     }
     println!("{} graphs through CPython, {exact} byte-identical", cases.len());
     assert!(exact >= 240, "too few set-free graphs to compare bytes");
+}
+
+/// A run of 1 to 11 scalars of one kind (the strs are references, which end a run of scalars).
+fn scalar_run() -> impl Strategy<Value = Vec<Spec>> {
+    let n = 1usize..12;
+    // Ints next to where the opcode that holds them changes.
+    let edges = [0, 255, 65535, i32::MAX as i64, i32::MIN as i64, 1 << 32, i64::MAX, i64::MIN];
+    let near_edge = (prop::sample::select(edges.to_vec()), -3i64..=3).prop_map(|(e, d)| Spec::Int(e.saturating_add(d)));
+    prop_oneof![
+        prop::collection::vec(near_edge, n.clone()),
+        prop::collection::vec((0i64..256).prop_map(Spec::Int), n.clone()),
+        prop::collection::vec((256i64..65536).prop_map(Spec::Int), n.clone()),
+        prop::collection::vec((-(1i64 << 31)..0).prop_map(Spec::Int), n.clone()),
+        prop::collection::vec((65536i64..1 << 31).prop_map(Spec::Int), n.clone()),
+        prop::collection::vec(any::<i64>().prop_map(Spec::Int), n.clone()),
+        prop::collection::vec(any::<f64>().prop_map(Spec::Float), n.clone()),
+        prop::collection::vec(any::<bool>().prop_map(Spec::Bool), n.clone()),
+        prop::collection::vec(Just(Spec::None), n.clone()),
+        prop::collection::vec("[a-z]{2,3}".prop_map(Spec::Str), n),
+    ]
+}
+
+/// Lists and tuples of up to a few hundred scalars, in runs of one kind broken by others: the
+/// writer takes long runs of ints and floats four at a time, and these end a run at every
+/// offset within a group of four. CPython writes the same bytes at every protocol.
+#[test]
+fn long_runs_of_scalars_match_cpython_bytes() {
+    let mut runner = TestRunner::deterministic();
+    let dir = tempfile::tempdir().unwrap();
+    let runs = prop::collection::vec(scalar_run(), 0..40);
+    let mut cases = Vec::new();
+    for i in 0..240 {
+        let specs: Vec<Spec> = runs.new_tree(&mut runner).unwrap().current().concat();
+        let mut g = Graph::new();
+        let items: Vec<Value> = specs
+            .iter()
+            .map(|s| match s {
+                Spec::Int(n) => Value::Int(*n),
+                Spec::Float(f) => Value::Float(*f),
+                Spec::Bool(b) => Value::Bool(*b),
+                Spec::Str(t) => g.str(t),
+                _ => Value::None,
+            })
+            .collect();
+        let root = if i % 3 == 2 { g.tuple(items) } else { g.list(items) };
+        g.set_root(root);
+        cases.push((g, (i % 6) as u8));
+    }
+    let mut longest = 0;
+    for ((g, proto), (ours, theirs)) in cases.iter().zip(through_cpython(dir.path(), &cases)) {
+        assert_eq!(ours, theirs, "protocol {proto}: bytes differ from CPython's");
+        if let Err(e) = isomorphic(g, &brinery::loads(&ours).unwrap()) {
+            panic!("protocol {proto}: read back differs: {e}");
+        }
+        if let Value::Ref(id) = g.root() {
+            if let Object::List(items) | Object::Tuple(items) = g.get(id) {
+                longest = longest.max(items.len());
+            }
+        }
+    }
+    assert!(longest > 200, "no long sequence was drawn (longest {longest})");
 }
