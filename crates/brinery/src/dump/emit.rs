@@ -539,8 +539,10 @@ impl<S: Sink> Out<S> {
     }
 }
 
-/// Runs of scalars up to this long are pushed one by one (see [`Out::scalars`]).
-const SHORT_RUN: usize = 32;
+/// Runs of scalars up to this long are pushed one by one (see [`Out::scalars`]): zeroing room
+/// for a run costs more than that below about this length (measured: 10 ints pushed are 3 %
+/// faster, 20 ints written four at a time 7 % faster).
+const SHORT_RUN: usize = 16;
 
 /// Scalars of `run` in their protocol 2+ forms pushed onto `buf`, up to the first reference;
 /// returns how many.
@@ -573,8 +575,19 @@ fn push_bin_scalar(buf: &mut Vec<u8>, v: Value) -> bool {
 /// Scalars of `run` in their protocol 2+ forms into `dst`, which holds [`MAX_BIN_SCALAR`] bytes
 /// for each, up to the first reference; returns how many were written and their length.
 fn write_bin_scalars(dst: &mut [u8], run: &[Value]) -> (usize, usize) {
-    let mut at = 0;
-    for (n, &v) in run.iter().enumerate() {
+    let (mut n, mut at) = (0, 0);
+    loop {
+        // Long runs of one kind go four at a time: one taken branch per four items instead of
+        // a dispatch per item, which is what bounds this loop.
+        let (k, used) = match run.get(n) {
+            Some(Value::Float(_)) => float_quads(&mut dst[at..], &run[n..]),
+            Some(Value::Int(_)) => int_quads(&mut dst[at..], &run[n..]),
+            _ => (0, 0),
+        };
+        n += k;
+        at += used;
+        // Then one item the quads did not take: a short tail, another kind, or a long int.
+        let Some(&v) = run.get(n) else { return (n, at) };
         let Some(slot) = dst.get_mut(at..at + MAX_BIN_SCALAR) else { return (n, at) };
         at += match v {
             Value::Int(i) => match i32::try_from(i) {
@@ -596,8 +609,51 @@ fn write_bin_scalars(dst: &mut [u8], run: &[Value]) -> (usize, usize) {
             }
             Value::Ref(_) => return (n, at),
         };
+        n += 1;
     }
-    (run.len(), at)
+}
+
+/// BINFLOATs for the floats at the start of `run`, four at a time (9 bytes each, so `dst`
+/// needs no more than [`MAX_BIN_SCALAR`] per item); returns how many and their length.
+#[inline(always)]
+fn float_quads(dst: &mut [u8], run: &[Value]) -> (usize, usize) {
+    let mut k = 0;
+    for (quad, out) in run.chunks_exact(4).zip(dst.chunks_exact_mut(36)) {
+        let [Value::Float(a), Value::Float(b), Value::Float(c), Value::Float(d)] = *quad else { break };
+        for (slot, f) in out.chunks_exact_mut(9).zip([a, b, c, d]) {
+            slot[0] = op::BINFLOAT;
+            slot[1..].copy_from_slice(&f.to_be_bytes());
+        }
+        k += 4;
+    }
+    (k, k * 9)
+}
+
+/// BININT1/BININT2/BININTs for the ints of 32 bits at the start of `run`, four at a time;
+/// returns how many and their length.
+#[inline(always)]
+fn int_quads(dst: &mut [u8], run: &[Value]) -> (usize, usize) {
+    // An int fits 32 bits when, moved up by 2^31, it fits 32 unsigned bits.
+    let biased = |i: i64| (i as u64).wrapping_add(1 << 31);
+    let (mut k, mut at) = (0, 0);
+    for quad in run.chunks_exact(4) {
+        let [Value::Int(a), Value::Int(b), Value::Int(c), Value::Int(d)] = *quad else { break };
+        if (biased(a) | biased(b) | biased(c) | biased(d)) >> 32 != 0 {
+            break;
+        }
+        // Four items take at most 20 bytes; the caller's room holds `MAX_BIN_SCALAR` (10) per
+        // item left, so 40 here.
+        let Some(out) = dst.get_mut(at..).and_then(|rest| rest.first_chunk_mut::<20>()) else { break };
+        let mut o = 0;
+        for i in [a, b, c, d] {
+            // `o` is at most 15 here (three items of 5 bytes); the mask says so to the compiler.
+            let o15 = o & 15;
+            o += put_binint(&mut out[o15..o15 + 5], i as i32);
+        }
+        at += o;
+        k += 4;
+    }
+    (k, at)
 }
 
 /// [`push_binint`] into a slot of [`MAX_BIN_SCALAR`] bytes; returns the length.
