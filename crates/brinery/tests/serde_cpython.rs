@@ -240,6 +240,8 @@ fn containers_match_cpython_bytes() {
     c.add("vec1000", &v1000, "list(range(1000))");
     let v1001: Vec<i32> = (0..1001).collect();
     c.add("vec1001", &v1001, "list(range(1001))");
+    let v2001: Vec<i32> = (0..2001).collect();
+    c.add("vec2001", &v2001, "list(range(2001))");
     let v2000: Vec<i32> = (0..2000).collect();
     c.add("vec2000", &v2000, "list(range(2000))");
     c.add("vec_u8", &vec![1u8, 2, 255], "[1, 2, 255]");
@@ -264,6 +266,8 @@ fn containers_match_cpython_bytes() {
     c.add("map1000", &m1000, "{i: -i for i in range(1000)}");
     let m1001: BTreeMap<i32, i32> = (0..1001).map(|i| (i, -i)).collect();
     c.add("map1001", &m1001, "{i: -i for i in range(1001)}");
+    let m2000: BTreeMap<i32, i32> = (0..2000).map(|i| (i, -i)).collect();
+    c.add("map2000", &m2000, "{i: -i for i in range(2000)}");
     let m2000: BTreeMap<i32, i32> = (0..2000).map(|i| (i, -i)).collect();
     c.add("map2000", &m2000, "{i: -i for i in range(2000)}");
     let tk: BTreeMap<(i32, String), Vec<u8>> =
@@ -346,6 +350,11 @@ fn structs_and_enums_match_cpython_bytes() {
         "unsized_map1000",
         &UnsizedMap((0..1000).map(|i| (i, "v".into())).collect()),
         "{i: S('v') for i in range(1000)}",
+    );
+    c.add(
+        "unsized_map2001",
+        &UnsizedMap((0..2001).map(|i| (i, "v".into())).collect()),
+        "{i: S('v') for i in range(2001)}",
     );
     c.check(true);
 }
