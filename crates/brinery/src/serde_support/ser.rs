@@ -369,25 +369,33 @@ impl<S: Sink> Ser<S> {
                 None => Mode::Single { pos: self.out.hold(), held: true, epoch: self.out.epoch },
             }
         };
-        Items { mode, count: 0 }
+        // Items before the first that needs more than counting: the 1001st of a batch, the
+        // second of a sequence with no MARK yet, never in protocol 0.
+        let plain = match mode {
+            Mode::EachOne => usize::MAX,
+            Mode::Single { .. } => 1,
+            Mode::Batches => BATCH,
+        };
+        Items { mode, count: 0, plain }
     }
 
     /// Before an item (a list element or a dict pair): MARKs and batch ends. Inlined into every
     /// element and field; the rare cases (a batch full, a second item after all) are out of line.
     #[inline(always)]
     fn item_start(&mut self, items: &mut Items, multi: u8) -> Result<()> {
-        let before = items.count;
         items.count += 1;
-        match items.mode {
-            Mode::Batches if before == 0 || before % BATCH != 0 => Ok(()),
-            Mode::Single { .. } if before != 1 => Ok(()),
-            Mode::EachOne => Ok(()),
-            _ => self.item_start_rare(items, multi),
+        if items.plain > 0 {
+            items.plain -= 1;
+            return Ok(());
         }
+        self.item_start_rare(items, multi)
     }
 
     #[cold]
     fn item_start_rare(&mut self, items: &mut Items, multi: u8) -> Result<()> {
+        // After this item, the rest of its batch is plain: a batch holds `BATCH`, this one
+        // included (a sequence turned batched at its second item already holds one more).
+        items.plain = BATCH - 1 - (items.count - 1) % BATCH;
         match items.mode {
             // A full batch: close it and open the next.
             Mode::Batches => self.out.write(&[multi, op::MARK]),
@@ -492,6 +500,8 @@ enum Mode {
 pub(crate) struct Items {
     mode: Mode,
     count: usize,
+    /// Items still to come that [`Ser::item_start`] only counts.
+    plain: usize,
 }
 
 pub(crate) struct Tuple {
