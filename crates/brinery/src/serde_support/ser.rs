@@ -443,6 +443,36 @@ impl<S: Sink> Ser<S> {
         }
     }
 
+    /// One element of a list.
+    #[inline]
+    fn list_item<T: ?Sized + Serialize>(&mut self, items: &mut Items, value: &T) -> Result<()> {
+        self.item_start(items, op::APPENDS)?;
+        value.serialize(&mut *self)?;
+        self.item_end(items, op::APPEND);
+        Ok(())
+    }
+
+    /// A dict's key; only hashable values may be written while it is.
+    #[inline]
+    fn dict_key<T: ?Sized + Serialize>(&mut self, items: &mut Items, key: &T) -> Result<()> {
+        self.item_start(items, op::SETITEMS)?;
+        self.in_key += 1;
+        let r = key.serialize(&mut *self);
+        self.in_key -= 1;
+        r
+    }
+
+    /// A dict's value, which need not be hashable.
+    #[inline]
+    fn dict_value<T: ?Sized + Serialize>(&mut self, items: &Items, value: &T) -> Result<()> {
+        let saved = std::mem::take(&mut self.in_key);
+        let r = value.serialize(&mut *self);
+        self.in_key = saved;
+        r?;
+        self.item_end(items, op::SETITEM);
+        Ok(())
+    }
+
     fn begin_tuple(&mut self, len: usize) -> Result<Tuple> {
         self.out.boundary()?;
         if len == 0 {
@@ -666,17 +696,53 @@ impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
         let items = self.begin_dict(Some(len))?;
         Ok(Comp { ser: self, kind: Kind::VariantDict(items) })
     }
+
+    /// serde's own loop (`serialize_seq`, then `serialize_element` per item), with the kind of
+    /// container known in the loop rather than matched on for every item.
+    fn collect_seq<I>(self, iter: I) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Serialize,
+    {
+        let iter = iter.into_iter();
+        let len = match iter.size_hint() {
+            (lo, Some(hi)) if lo == hi => Some(lo),
+            _ => None,
+        };
+        let mut items = self.begin_list(len)?;
+        for item in iter {
+            self.list_item(&mut items, &item)?;
+        }
+        self.end_items(items, op::APPEND, op::APPENDS, false);
+        Ok(())
+    }
+
+    /// As [`Self::collect_seq`], for serde's `serialize_map` and `serialize_entry` loop.
+    fn collect_map<K, V, I>(self, iter: I) -> Result<()>
+    where
+        K: Serialize,
+        V: Serialize,
+        I: IntoIterator<Item = (K, V)>,
+    {
+        let iter = iter.into_iter();
+        let len = match iter.size_hint() {
+            (lo, Some(hi)) if lo == hi => Some(lo),
+            _ => None,
+        };
+        let mut items = self.begin_dict(len)?;
+        for (key, value) in iter {
+            self.dict_key(&mut items, &key)?;
+            self.dict_value(&items, &value)?;
+        }
+        self.end_items(items, op::SETITEM, op::SETITEMS, true);
+        Ok(())
+    }
 }
 
 impl<S: Sink> Comp<'_, S> {
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         match &mut self.kind {
-            Kind::List(items) => {
-                self.ser.item_start(items, op::APPENDS)?;
-                value.serialize(&mut *self.ser)?;
-                self.ser.item_end(items, op::APPEND);
-                Ok(())
-            }
+            Kind::List(items) => self.ser.list_item(items, value),
             Kind::Tuple(t) | Kind::VariantTuple(t) => {
                 t.count += 1;
                 if t.count > t.len {
@@ -776,26 +842,13 @@ impl<S: Sink> ser::SerializeMap for Comp<'_, S> {
     type Error = Error;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
         match &mut self.kind {
-            Kind::Dict(items) | Kind::VariantDict(items) => {
-                self.ser.item_start(items, op::SETITEMS)?;
-                self.ser.in_key += 1;
-                let r = key.serialize(&mut *self.ser);
-                self.ser.in_key -= 1;
-                r
-            }
+            Kind::Dict(items) | Kind::VariantDict(items) => self.ser.dict_key(items, key),
             _ => Err(Error::unpicklable("internal: key of a sequence")),
         }
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         match &self.kind {
-            Kind::Dict(items) | Kind::VariantDict(items) => {
-                let saved = std::mem::take(&mut self.ser.in_key);
-                let r = value.serialize(&mut *self.ser);
-                self.ser.in_key = saved;
-                r?;
-                self.ser.item_end(items, op::SETITEM);
-                Ok(())
-            }
+            Kind::Dict(items) | Kind::VariantDict(items) => self.ser.dict_value(items, value),
             _ => Err(Error::unpicklable("internal: value of a sequence")),
         }
     }
@@ -855,6 +908,16 @@ impl<'a, W: Write> ser::Serializer for &'a mut Serializer<W> {
 
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
         value.serialize(&mut self.inner)
+    }
+    fn collect_seq<I>(self, iter: I) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Serialize,
+    {
+        ser::Serializer::collect_seq(&mut self.inner, iter)
+    }
+    fn collect_map<K: Serialize, V: Serialize, I: IntoIterator<Item = (K, V)>>(self, iter: I) -> Result<()> {
+        ser::Serializer::collect_map(&mut self.inner, iter)
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Result<()> {
         ser::Serializer::serialize_newtype_struct(&mut self.inner, name, value)
