@@ -324,6 +324,34 @@ impl<'de> Direct<'de> {
 
     /// One item, key or value; a `Deserialize` that did not read it leaves the input where it
     /// was, which would misplace everything after, so the tape takes over.
+    /// An int or float written as one opcode and not memoized (the common item of a long list):
+    /// its value and where the next opcode starts, read without the general path. `None`
+    /// (nothing consumed but frame headers) for anything else, which the general path reads.
+    #[inline(always)]
+    fn plain_number(&mut self) -> Option<(Plain, usize)> {
+        let code = self.peek().ok()?;
+        let at = self.pos + 1;
+        let (v, next) = match code {
+            op::BINFLOAT => (Plain::Float(f64::from_be_bytes(self.fixed(at).ok()?)), at + 8),
+            op::BININT1 => (Plain::Int(self.fixed::<1>(at).ok()?[0] as i64), at + 1),
+            op::BININT2 => (Plain::Int(u16::from_le_bytes(self.fixed(at).ok()?) as i64), at + 2),
+            op::BININT => (Plain::Int(i32::from_le_bytes(self.fixed(at).ok()?) as i64), at + 4),
+            _ => return None,
+        };
+        match self.data.get(next) {
+            Some(&(op::MEMOIZE | op::BINPUT | op::LONG_BINPUT | op::FRAME)) | None => None,
+            Some(_) => Some((v, next)),
+        }
+    }
+
+    /// Past a value [`Direct::plain_number`] read, as [`Direct::start`] and [`Direct::leaf`]
+    /// would leave it.
+    #[inline(always)]
+    fn took_plain(&mut self, next: usize) {
+        self.pos = next;
+        self.key = false;
+    }
+
     #[inline(always)]
     fn read<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
         let at = self.pos;
@@ -547,6 +575,33 @@ impl<'de> de::MapAccess<'de> for DictAcc<'_, 'de> {
     }
 }
 
+/// What [`Direct::plain_number`] reads.
+enum Plain {
+    Int(i64),
+    Float(f64),
+}
+
+/// Int methods: a plain number that fits the type is visited at once; anything else (a memo
+/// write after it, a long int, a value out of range and its error) takes the general path.
+macro_rules! int_leaf {
+    ($($method:ident => $ty:ty, $visit:ident;)*) => {$(
+        fn $method<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+            if let Some((Plain::Int(i), next)) = self.plain_number() {
+                #[allow(irrefutable_let_patterns)] // for i64 itself
+                if let Ok(n) = <$ty>::try_from(i) {
+                    self.took_plain(next);
+                    return visitor.$visit(n);
+                }
+            }
+            let mark = self.core.tape.nodes.len();
+            match self.start()? {
+                Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::$method(de, visitor)),
+                Start::List | Start::Dict => Err(surprise()),
+            }
+        }
+    )*};
+}
+
 /// Methods that take a leaf only (a container is left to the tape).
 macro_rules! leaf_only {
     ($($method:ident)*) => {$(
@@ -564,10 +619,39 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
     type Error = Error;
 
     leaf_only! {
-        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
-        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128 deserialize_f32
-        deserialize_f64 deserialize_char deserialize_str deserialize_string deserialize_identifier
-        deserialize_unit
+        deserialize_bool deserialize_i128 deserialize_u128 deserialize_char deserialize_str
+        deserialize_string deserialize_identifier deserialize_unit
+    }
+
+    int_leaf! {
+        deserialize_i8 => i8, visit_i8;
+        deserialize_i16 => i16, visit_i16;
+        deserialize_i32 => i32, visit_i32;
+        deserialize_i64 => i64, visit_i64;
+        deserialize_u8 => u8, visit_u8;
+        deserialize_u16 => u16, visit_u16;
+        deserialize_u32 => u32, visit_u32;
+        deserialize_u64 => u64, visit_u64;
+    }
+
+    fn deserialize_f32<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+        self.deserialize_f64(visitor)
+    }
+
+    /// A plain float (or int) is visited at once, as the general path would.
+    fn deserialize_f64<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+        if let Some((v, next)) = self.plain_number() {
+            self.took_plain(next);
+            return match v {
+                Plain::Float(f) => visitor.visit_f64(f),
+                Plain::Int(i) => visitor.visit_f64(i as f64),
+            };
+        }
+        let mark = self.core.tape.nodes.len();
+        match self.start()? {
+            Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::deserialize_f64(de, visitor)),
+            Start::List | Start::Dict => Err(surprise()),
+        }
     }
 
     fn deserialize_any<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
