@@ -96,6 +96,9 @@ fn within_limits(len: usize, opts: &DeOptions) -> bool {
 enum Slot {
     /// A scalar, str or bytes (kept as a node of the one-node tapes).
     Leaf(V),
+    /// A str of valid UTF-8 at `data[start..end]` read without a node (by a method that wanted
+    /// text); it is given one if it is fetched for anything else.
+    Str(usize, usize),
     /// A container: fetching it again means sharing, which needs the tape.
     Container,
 }
@@ -205,6 +208,10 @@ impl<'de> Direct<'de> {
                 };
                 match self.memo.get(idx) {
                     Some(&Slot::Leaf(v)) => (Start::Leaf(v), next),
+                    Some(&Slot::Str(start, end)) => {
+                        let s = self.memo_str(start, end)?;
+                        (Start::Leaf(self.node(Node::Str(Txt::Borrowed(s)))?), next)
+                    }
                     _ => return Err(surprise()),
                 }
             }
@@ -342,6 +349,61 @@ impl<'de> Direct<'de> {
             Some(&(op::MEMOIZE | op::BINPUT | op::LONG_BINPUT | op::FRAME)) | None => None,
             Some(_) => Some((v, next)),
         }
+    }
+
+    /// The text of a [`Slot::Str`] (checked again: it was valid when it was read).
+    fn memo_str(&self, start: usize, end: usize) -> Result<&'de str> {
+        let data: &'de [u8] = self.data;
+        data.get(start..end).and_then(|b| std::str::from_utf8(b).ok()).ok_or_else(surprise)
+    }
+
+    /// A str of valid UTF-8, or one fetched from the memo, for a method that wants text: read,
+    /// with its memo writes, without a node on the tape (the common item of a list of strs, and
+    /// a struct's field names). `None` (nothing consumed but frame headers) for anything else.
+    #[inline(always)]
+    fn plain_str(&mut self) -> Result<Option<&'de str>> {
+        let Ok(code) = self.peek() else { return Ok(None) };
+        let at = self.pos + 1;
+        let (s, slot, next) = match code {
+            op::SHORT_BINUNICODE | op::BINUNICODE | op::BINUNICODE8 => {
+                let Ok((n, from)) = self.length(code, at) else { return Ok(None) };
+                let Ok(payload) = self.payload(from, n) else { return Ok(None) };
+                let Ok(s) = std::str::from_utf8(payload) else { return Ok(None) };
+                (s, Slot::Str(from, from + s.len()), from + s.len())
+            }
+            op::BINGET | op::LONG_BINGET => {
+                let (idx, next) = match code {
+                    op::BINGET => match self.fixed::<1>(at) {
+                        Ok([i]) => (i as usize, at + 1),
+                        Err(_) => return Ok(None),
+                    },
+                    _ => match self.fixed::<4>(at) {
+                        Ok(i) => (u32::from_le_bytes(i) as usize, at + 4),
+                        Err(_) => return Ok(None),
+                    },
+                };
+                match self.memo.get(idx).copied() {
+                    // Fetched again (a field name, say): it gets its node now, so the fetches
+                    // after this one find the text without checking it again.
+                    Some(Slot::Str(start, end)) => {
+                        let s = self.memo_str(start, end)?;
+                        let slot = Slot::Leaf(self.node(Node::Str(Txt::Borrowed(s)))?);
+                        self.memo[idx] = slot;
+                        (s, slot, next)
+                    }
+                    Some(slot @ Slot::Leaf(V::N(id))) => match self.core.tape.nodes.get(id as usize) {
+                        Some(&Node::Str(Txt::Borrowed(s))) => (s, slot, next),
+                        _ => return Ok(None),
+                    },
+                    _ => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
+        };
+        self.pos = next;
+        self.memo_writes(slot)?;
+        self.key = false;
+        Ok(Some(s))
     }
 
     /// Past a value [`Direct::plain_number`] read, as [`Direct::start`] and [`Direct::leaf`]
@@ -602,6 +664,23 @@ macro_rules! int_leaf {
     )*};
 }
 
+/// Text methods: a plain str is visited at once, borrowed from the input, as the tape does
+/// for a str it holds borrowed; anything else takes the general path.
+macro_rules! text_leaf {
+    ($($method:ident)*) => {$(
+        fn $method<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
+            if let Some(s) = self.plain_str()? {
+                return visitor.visit_borrowed_str(s);
+            }
+            let mark = self.core.tape.nodes.len();
+            match self.start()? {
+                Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::$method(de, visitor)),
+                Start::List | Start::Dict => Err(surprise()),
+            }
+        }
+    )*};
+}
+
 /// Methods that take a leaf only (a container is left to the tape).
 macro_rules! leaf_only {
     ($($method:ident)*) => {$(
@@ -619,9 +698,10 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
     type Error = Error;
 
     leaf_only! {
-        deserialize_bool deserialize_i128 deserialize_u128 deserialize_char deserialize_str
-        deserialize_string deserialize_identifier deserialize_unit
+        deserialize_bool deserialize_i128 deserialize_u128 deserialize_char deserialize_unit
     }
+
+    text_leaf! { deserialize_str deserialize_string deserialize_identifier }
 
     int_leaf! {
         deserialize_i8 => i8, visit_i8;
