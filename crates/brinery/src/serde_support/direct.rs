@@ -441,6 +441,17 @@ impl<'de> Direct<'de> {
         r
     }
 
+    /// The general path of a method that takes a leaf only: the value read whole and handed to
+    /// the tape deserializer (`read`); a container is left to the tape.
+    #[inline(always)]
+    fn whole_leaf<T>(&mut self, read: impl FnOnce(ValueDe<'_, 'de>) -> Result<T>) -> Result<T> {
+        let mark = self.core.tape.nodes.len();
+        match self.start()? {
+            Start::Leaf(v) => self.leaf(v, mark, read),
+            Start::List | Start::Dict => Err(surprise()),
+        }
+    }
+
     /// A tuple of scalar or text items ahead (`a b TUPLE2`, `MARK a b c d TUPLE`): how many
     /// items, and whether a MARK opens it. Tuples are written items first, so this is only
     /// looked for when the caller asks for a tuple; any other tuple goes through the tape.
@@ -655,11 +666,7 @@ macro_rules! int_leaf {
                     return visitor.$visit(n);
                 }
             }
-            let mark = self.core.tape.nodes.len();
-            match self.start()? {
-                Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::$method(de, visitor)),
-                Start::List | Start::Dict => Err(surprise()),
-            }
+            self.whole_leaf(|de| de::Deserializer::$method(de, visitor))
         }
     )*};
 }
@@ -672,11 +679,7 @@ macro_rules! text_leaf {
             if let Some(s) = self.plain_str()? {
                 return visitor.visit_borrowed_str(s);
             }
-            let mark = self.core.tape.nodes.len();
-            match self.start()? {
-                Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::$method(de, visitor)),
-                Start::List | Start::Dict => Err(surprise()),
-            }
+            self.whole_leaf(|de| de::Deserializer::$method(de, visitor))
         }
     )*};
 }
@@ -685,11 +688,7 @@ macro_rules! text_leaf {
 macro_rules! leaf_only {
     ($($method:ident)*) => {$(
         fn $method<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
-            let mark = self.core.tape.nodes.len();
-            match self.start()? {
-                Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::$method(de, visitor)),
-                Start::List | Start::Dict => Err(surprise()),
-            }
+            self.whole_leaf(|de| de::Deserializer::$method(de, visitor))
         }
     )*};
 }
@@ -727,11 +726,7 @@ impl<'de> de::Deserializer<'de> for &mut Direct<'de> {
                 Plain::Int(i) => visitor.visit_f64(i as f64),
             };
         }
-        let mark = self.core.tape.nodes.len();
-        match self.start()? {
-            Start::Leaf(v) => self.leaf(v, mark, |de| de::Deserializer::deserialize_f64(de, visitor)),
-            Start::List | Start::Dict => Err(surprise()),
-        }
+        self.whole_leaf(|de| de::Deserializer::deserialize_f64(de, visitor))
     }
 
     fn deserialize_any<Vi: Visitor<'de>>(self, visitor: Vi) -> Result<Vi::Value> {
