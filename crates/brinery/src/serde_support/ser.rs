@@ -182,6 +182,11 @@ impl<S: Sink> Ser<S> {
         if let Some(slot) = Self::small_slot(s) {
             return self.save_small(slot, s);
         }
+        if self.proto() >= 4 && s.len() < 256 {
+            // The commonest str: its opcode, text and MEMOIZE in one write.
+            self.out.short_str_memoized(s.as_bytes());
+            return Ok(());
+        }
         self.write_str(s)?;
         self.out.memo_put();
         Ok(())
