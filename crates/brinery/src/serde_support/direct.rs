@@ -177,10 +177,10 @@ impl<'de> Direct<'de> {
             op::NONE => (Start::Leaf(V::None), at),
             op::NEWTRUE => (Start::Leaf(V::Bool(true)), at),
             op::NEWFALSE => (Start::Leaf(V::Bool(false)), at),
-            op::BININT1 => (Start::Leaf(V::Int(self.fixed::<1>(at)?[0] as i64)), at + 1),
-            op::BININT2 => (Start::Leaf(V::Int(u16::from_le_bytes(self.fixed(at)?) as i64)), at + 2),
-            op::BININT => (Start::Leaf(V::Int(i32::from_le_bytes(self.fixed(at)?) as i64)), at + 4),
-            op::BINFLOAT => (Start::Leaf(V::Float(f64::from_be_bytes(self.fixed(at)?))), at + 8),
+            op::BININT1 | op::BININT2 | op::BININT | op::BINFLOAT => {
+                let (n, next) = self.number(code, at)?;
+                (Start::Leaf(n.into()), next)
+            }
             op::LONG1 => {
                 let n = self.fixed::<1>(at)?[0] as u64;
                 let v = match decode_long(self.payload(at + 1, n)?) {
@@ -191,9 +191,8 @@ impl<'de> Direct<'de> {
                 (Start::Leaf(v), at + 1 + n as usize)
             }
             op::SHORT_BINUNICODE | op::BINUNICODE | op::BINUNICODE8 => {
-                let (n, from) = self.length(code, at)?;
-                let s = std::str::from_utf8(self.payload(from, n)?).map_err(|_| surprise())?;
-                (Start::Leaf(self.node(Node::Str(Txt::Borrowed(s)))?), from + n as usize)
+                let (s, _, next) = self.text(code, at)?;
+                (Start::Leaf(self.node(Node::Str(Txt::Borrowed(s)))?), next)
             }
             op::SHORT_BINBYTES | op::BINBYTES | op::BINBYTES8 => {
                 let (n, from) = self.length(code, at)?;
@@ -202,10 +201,7 @@ impl<'de> Direct<'de> {
             }
             op::EMPTY_TUPLE => (Start::Leaf(self.node(Node::Tuple(Items::Range(0, 0)))?), at),
             op::BINGET | op::LONG_BINGET => {
-                let (idx, next) = match code {
-                    op::BINGET => (self.fixed::<1>(at)?[0] as usize, at + 1),
-                    _ => (u32::from_le_bytes(self.fixed(at)?) as usize, at + 4),
-                };
+                let (idx, next) = self.memo_index(code, at)?;
                 match self.memo.get(idx) {
                     Some(&Slot::Leaf(v)) => (Start::Leaf(v), next),
                     Some(&Slot::Str(start, end)) => {
@@ -235,6 +231,37 @@ impl<'de> Direct<'de> {
             op::SHORT_BINUNICODE | op::SHORT_BINBYTES => (self.fixed::<1>(at)?[0] as u64, at + 1),
             op::BINUNICODE | op::BINBYTES => (u32::from_le_bytes(self.fixed(at)?) as u64, at + 4),
             _ => (u64::from_le_bytes(self.fixed(at)?), at + 8),
+        })
+    }
+
+    /// The value of BININT1, BININT2, BININT or BINFLOAT (`code`) whose argument is at `at`, and
+    /// where the next opcode starts.
+    #[inline(always)]
+    fn number(&self, code: u8, at: usize) -> Result<(Plain, usize)> {
+        Ok(match code {
+            op::BININT1 => (Plain::Int(self.fixed::<1>(at)?[0] as i64), at + 1),
+            op::BININT2 => (Plain::Int(u16::from_le_bytes(self.fixed(at)?) as i64), at + 2),
+            op::BININT => (Plain::Int(i32::from_le_bytes(self.fixed(at)?) as i64), at + 4),
+            _ => (Plain::Float(f64::from_be_bytes(self.fixed(at)?)), at + 8),
+        })
+    }
+
+    /// The text of a SHORT_BINUNICODE, BINUNICODE or BINUNICODE8 (`code`) whose length is at
+    /// `at`, if valid UTF-8: the text, where it starts, and where the next opcode starts.
+    #[inline(always)]
+    fn text(&self, code: u8, at: usize) -> Result<(&'de str, usize, usize)> {
+        let (n, from) = self.length(code, at)?;
+        let s = std::str::from_utf8(self.payload(from, n)?).map_err(|_| surprise())?;
+        Ok((s, from, from + s.len()))
+    }
+
+    /// The memo index of a BINGET or LONG_BINGET (`code`) whose argument is at `at`, and where
+    /// the next opcode starts.
+    #[inline(always)]
+    fn memo_index(&self, code: u8, at: usize) -> Result<(usize, usize)> {
+        Ok(match code {
+            op::BINGET => (self.fixed::<1>(at)?[0] as usize, at + 1),
+            _ => (u32::from_le_bytes(self.fixed(at)?) as usize, at + 4),
         })
     }
 
@@ -329,22 +356,16 @@ impl<'de> Direct<'de> {
         }
     }
 
-    /// One item, key or value; a `Deserialize` that did not read it leaves the input where it
-    /// was, which would misplace everything after, so the tape takes over.
     /// An int or float written as one opcode and not memoized (the common item of a long list):
     /// its value and where the next opcode starts, read without the general path. `None`
     /// (nothing consumed but frame headers) for anything else, which the general path reads.
     #[inline(always)]
     fn plain_number(&mut self) -> Option<(Plain, usize)> {
         let code = self.peek().ok()?;
-        let at = self.pos + 1;
-        let (v, next) = match code {
-            op::BINFLOAT => (Plain::Float(f64::from_be_bytes(self.fixed(at).ok()?)), at + 8),
-            op::BININT1 => (Plain::Int(self.fixed::<1>(at).ok()?[0] as i64), at + 1),
-            op::BININT2 => (Plain::Int(u16::from_le_bytes(self.fixed(at).ok()?) as i64), at + 2),
-            op::BININT => (Plain::Int(i32::from_le_bytes(self.fixed(at).ok()?) as i64), at + 4),
-            _ => return None,
-        };
+        if !matches!(code, op::BININT1 | op::BININT2 | op::BININT | op::BINFLOAT) {
+            return None;
+        }
+        let (v, next) = self.number(code, self.pos + 1).ok()?;
         match self.data.get(next) {
             Some(&(op::MEMOIZE | op::BINPUT | op::LONG_BINPUT | op::FRAME)) | None => None,
             Some(_) => Some((v, next)),
@@ -364,24 +385,14 @@ impl<'de> Direct<'de> {
     fn plain_str(&mut self) -> Result<Option<&'de str>> {
         let Ok(code) = self.peek() else { return Ok(None) };
         let at = self.pos + 1;
+        // A damaged str or index fails here as it would in `start`.
         let (s, slot, next) = match code {
             op::SHORT_BINUNICODE | op::BINUNICODE | op::BINUNICODE8 => {
-                let Ok((n, from)) = self.length(code, at) else { return Ok(None) };
-                let Ok(payload) = self.payload(from, n) else { return Ok(None) };
-                let Ok(s) = std::str::from_utf8(payload) else { return Ok(None) };
-                (s, Slot::Str(from, from + s.len()), from + s.len())
+                let (s, from, next) = self.text(code, at)?;
+                (s, Slot::Str(from, next), next)
             }
             op::BINGET | op::LONG_BINGET => {
-                let (idx, next) = match code {
-                    op::BINGET => match self.fixed::<1>(at) {
-                        Ok([i]) => (i as usize, at + 1),
-                        Err(_) => return Ok(None),
-                    },
-                    _ => match self.fixed::<4>(at) {
-                        Ok(i) => (u32::from_le_bytes(i) as usize, at + 4),
-                        Err(_) => return Ok(None),
-                    },
-                };
+                let (idx, next) = self.memo_index(code, at)?;
                 match self.memo.get(idx).copied() {
                     // Fetched again (a field name, say): it gets its node now, so the fetches
                     // after this one find the text without checking it again.
@@ -414,6 +425,8 @@ impl<'de> Direct<'de> {
         self.key = false;
     }
 
+    /// One item, key or value; a `Deserialize` that did not read it leaves the input where it
+    /// was, which would misplace everything after, so the tape takes over.
     #[inline(always)]
     fn read<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value> {
         let at = self.pos;
@@ -648,10 +661,19 @@ impl<'de> de::MapAccess<'de> for DictAcc<'_, 'de> {
     }
 }
 
-/// What [`Direct::plain_number`] reads.
+/// What [`Direct::number`] reads.
 enum Plain {
     Int(i64),
     Float(f64),
+}
+
+impl From<Plain> for V {
+    fn from(n: Plain) -> V {
+        match n {
+            Plain::Int(i) => V::Int(i),
+            Plain::Float(f) => V::Float(f),
+        }
+    }
 }
 
 /// Int methods: a plain number that fits the type is visited at once; anything else (a memo
