@@ -435,10 +435,23 @@ impl<S: Sink> Out<S> {
         debug_assert!(self.proto >= 4 && data.len() < 256);
         self.open_frame();
         let buf = &mut self.buf;
-        buf.reserve(data.len() + 3);
-        buf.extend_from_slice(&[op::SHORT_BINUNICODE, data.len() as u8]);
-        buf.extend_from_slice(data);
-        buf.push(op::MEMOIZE);
+        if data.len() <= SHORT_COPY {
+            // A few fixed-size moves instead of a call to memcpy, whose set-up costs more than
+            // the copy at these lengths: room of a constant size is appended, then cut back.
+            let start = buf.len();
+            buf.extend_from_slice(&[0; SHORT_COPY + 3]);
+            let room = &mut buf[start..start + SHORT_COPY + 3];
+            room[0] = op::SHORT_BINUNICODE;
+            room[1] = data.len() as u8;
+            copy_short(&mut room[2..], data);
+            room[data.len() + 2] = op::MEMOIZE;
+            buf.truncate(start + data.len() + 3);
+        } else {
+            buf.reserve(data.len() + 3);
+            buf.extend_from_slice(&[op::SHORT_BINUNICODE, data.len() as u8]);
+            buf.extend_from_slice(data);
+            buf.push(op::MEMOIZE);
+        }
         let idx = self.memo_len;
         self.memo_len = idx.wrapping_add(1);
         idx
@@ -536,6 +549,30 @@ impl<S: Sink> Out<S> {
             self.buf.insert(pos, op::MARK);
         }
         self.hold -= 1;
+    }
+}
+
+/// Payloads up to this long are copied by [`copy_short`].
+const SHORT_COPY: usize = 32;
+
+/// `src` (at most [`SHORT_COPY`] bytes) copied to the start of `dst` (at least that long) with
+/// two moves of a fixed size, overlapping in the middle.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n >= 16 {
+        dst[..16].copy_from_slice(&src[..16]);
+        dst[n - 16..n].copy_from_slice(&src[n - 16..]);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..n].copy_from_slice(&src[n - 4..]);
+    } else if n > 0 {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
     }
 }
 
