@@ -87,7 +87,7 @@ impl GraphBuilder {
         g
     }
 
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, obj: Object) -> Result<Value> {
         // A builder made by `new` (no options) has no object limit.
         if self.max_objects != 0 && self.graph.len() >= self.max_objects {
@@ -260,14 +260,19 @@ impl<'de> Builder<'de> for GraphBuilder {
 
     fn extend(&mut self, list: &Value, items: &[Value]) -> Result<()> {
         let id = self.target(list)?;
+        let mut large = false;
         match self.graph.get_mut(id) {
-            Object::List(v) => v.extend_from_slice(items),
+            Object::List(v) => {
+                large = v.capacity() - v.len() < items.len() && crate::huge::reserve_list(v, items.len());
+                v.extend_from_slice(items);
+            }
             Object::Deque(d) => d.items.extend_from_slice(items),
             Object::Instance(inst) => inst.list_items.extend_from_slice(items),
             other => {
                 return Err(Error::type_error(format!("'{}' object has no attribute 'append'", other.type_name())))
             }
         }
+        self.graph.large_lists |= large;
         Ok(())
     }
 

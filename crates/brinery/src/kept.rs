@@ -1,7 +1,8 @@
 //! Working memory kept per thread between calls: the machine's stack and memo, the serde tape's
-//! arenas and memo, the pickler's task stack and memo table. A call takes what an earlier one on
-//! its thread left, and gives it back emptied, so a program that reads or writes many pickles
-//! reuses memory already grown instead of growing (and page-faulting) it from nothing each time.
+//! arenas and memo, the pickler's task stack and memo table, and the room of a dropped graph's
+//! large arena and large list (see `huge`). A call takes what an earlier one on its thread left,
+//! and gives it back emptied, so a program that reads or writes many pickles reuses memory
+//! already grown instead of growing (and page-faulting) it from nothing each time.
 
 use std::cell::Cell;
 use std::thread::LocalKey;

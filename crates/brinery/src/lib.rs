@@ -35,6 +35,7 @@ pub mod dis;
 mod dump;
 mod error;
 mod graph_builder;
+mod huge;
 pub mod json;
 mod kept;
 pub mod machine;

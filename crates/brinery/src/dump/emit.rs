@@ -47,11 +47,11 @@ pub(crate) struct VecSink {
 }
 
 impl VecSink {
-    /// A large buffer is backed by huge pages (see [`super::huge`]); looked at every frame or
+    /// A large buffer is backed by huge pages (see [`crate::huge`]); looked at every frame or
     /// [`Sink::UNFRAMED_STEP`], so at most that much of it is faulted in small pages.
     #[inline(always)]
     fn advise(&mut self, buf: &mut Vec<u8>) {
-        if buf.capacity() >= super::huge::HUGE_MIN / 2 {
+        if buf.capacity() >= crate::huge::HUGE_MIN / 2 {
             self.advise_large(buf);
         }
     }
@@ -59,12 +59,12 @@ impl VecSink {
     #[cold]
     #[inline(never)]
     fn advise_large(&mut self, buf: &mut Vec<u8>) {
-        if buf.capacity() < super::huge::HUGE_MIN {
+        if buf.capacity() < crate::huge::HUGE_MIN {
             // Its next doubling would reach the huge size, copying it into fresh small pages
             // before any advice could be given: double it here, advice first.
             if buf.capacity() - buf.len() < 2 * FRAME_SIZE_TARGET {
                 let mut bigger = Vec::with_capacity(buf.capacity() * 2);
-                super::huge::advise(&mut bigger);
+                crate::huge::advise(&mut bigger);
                 bigger.extend_from_slice(buf);
                 *buf = bigger;
                 self.advised = buf.capacity();
@@ -72,7 +72,7 @@ impl VecSink {
         } else if buf.capacity() != self.advised {
             // Grown by the vector itself (moved or remapped whole, so always worth a look).
             self.advised = buf.capacity();
-            super::huge::advise(buf);
+            crate::huge::advise(buf);
         }
     }
 }

@@ -3,7 +3,6 @@
 //! depth can overflow the Rust stack.
 
 pub(crate) mod emit;
-mod huge;
 mod reduce;
 mod repr;
 

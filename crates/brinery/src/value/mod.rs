@@ -368,10 +368,53 @@ impl Object {
 ///     _ => unreachable!(),
 /// }
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Graph {
     pub(crate) objects: Vec<Object>,
     pub(crate) root: Option<Value>,
+    /// Whether a list was grown into large room while loading (see [`crate::huge::reserve`]),
+    /// so that dropping the graph looks for it.
+    pub(crate) large_lists: bool,
+}
+
+impl std::fmt::Debug for Graph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Graph").field("objects", &self.objects).field("root", &self.root).finish()
+    }
+}
+
+thread_local! {
+    /// The room of a dropped graph's large arena and large list (see [`crate::huge::Spare`]).
+    static SPARE_OBJECTS: std::cell::Cell<Vec<Object>> = const { std::cell::Cell::new(Vec::new()) };
+    static SPARE_VALUES: std::cell::Cell<Vec<Value>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl crate::huge::Spare for Object {
+    fn slot() -> &'static crate::kept::Slot<Vec<Self>> {
+        &SPARE_OBJECTS
+    }
+}
+
+impl crate::huge::Spare for Value {
+    fn slot() -> &'static crate::kept::Slot<Vec<Self>> {
+        &SPARE_VALUES
+    }
+}
+
+impl Drop for Graph {
+    /// The room of a large arena and of large lists goes back to this thread's spares, for the
+    /// next graph loaded here.
+    fn drop(&mut self) {
+        if self.large_lists {
+            // In the one pass that drops the objects.
+            for obj in self.objects.drain(..) {
+                if let Object::List(items) = obj {
+                    crate::huge::give_back(items);
+                }
+            }
+        }
+        crate::huge::give_back(std::mem::take(&mut self.objects));
+    }
 }
 
 impl Graph {
@@ -464,10 +507,22 @@ impl Graph {
     }
 
     /// Add an object and return a reference to it.
+    #[inline]
     pub fn add(&mut self, obj: Object) -> Value {
         let id = ObjId(self.objects.len() as u32);
+        if self.objects.len() == self.objects.capacity() {
+            self.grow_arena();
+        }
         self.objects.push(obj);
         Value::Ref(id)
+    }
+
+    /// Room for one more object, large room from [`crate::huge`] once the arena is large.
+    #[cold]
+    #[inline(never)]
+    fn grow_arena(&mut self) {
+        crate::huge::reserve(&mut self.objects, 1);
+        self.objects.reserve(1);
     }
 
     /// Add a str.
