@@ -272,7 +272,7 @@ impl<'de> Builder<'de> for GraphBuilder {
                 return Err(Error::type_error(format!("'{}' object has no attribute 'append'", other.type_name())))
             }
         }
-        self.graph.large_lists |= large;
+        self.graph.large_rooms |= large;
         Ok(())
     }
 

@@ -199,6 +199,37 @@ mod tests {
     }
 
     #[test]
+    fn a_large_dict_loads_into_huge_pages_and_its_room_serves_the_next_load() {
+        // 40 000 int keys: 40 000 entries of 32 bytes, past GROW_HUGE_FROM.
+        let mut g = Graph::new();
+        let d = g.dict();
+        for i in 0..40_000 {
+            g.dict_insert(d, Value::Int(i), Value::Float(i as f64)).unwrap();
+        }
+        g.set_root(d);
+        let pickle = dumps(&g, 5).unwrap();
+        let entries = |g: &Graph| match g.get(g.root().id().unwrap()) {
+            Object::Dict(d) => (d.entries().as_ptr(), d.len()),
+            other => panic!("{other:?}"),
+        };
+
+        let first = loads(&pickle).unwrap();
+        let (at, len) = entries(&first);
+        assert_eq!(len, 40_000);
+        let kept_before = spare_room::<(Value, Value)>().1;
+        drop(first);
+        let (room, capacity) = spare_room::<(Value, Value)>();
+        assert_eq!(room, at);
+        assert!(capacity * 32 >= super::HUGE_MIN && capacity >= kept_before);
+        assert!(kernel_has_thp() == vm_flags(room as usize).split_whitespace().any(|f| f == "hg"));
+
+        let second = loads(&pickle).unwrap();
+        assert_eq!(entries(&second), (room, 40_000));
+        let Object::Dict(d) = second.get(second.root().id().unwrap()) else { unreachable!() };
+        assert!(d.entries().iter().copied().eq((0..40_000).map(|i| (Value::Int(i), Value::Float(i as f64)))));
+    }
+
+    #[test]
     fn a_large_arena_loads_into_huge_pages_and_its_room_serves_the_next_load() {
         // 60 000 strs: 60 000 objects of 32 bytes, past GROW_HUGE_FROM.
         let mut g = Graph::new();

@@ -412,8 +412,17 @@ impl Dict {
     }
 
     /// Room for `n` more entries (the pairs a SETITEMS already holds).
-    pub(crate) fn reserve(&mut self, n: usize) {
+    /// Room for `n` more entries; whether the entries now sit in large room from
+    /// [`crate::huge::reserve`] (to be given back with [`Dict::into_entries`]).
+    pub(crate) fn reserve(&mut self, n: usize) -> bool {
+        let large = crate::huge::reserve(&mut self.entries, n);
         self.entries.reserve(n);
+        large
+    }
+
+    /// The entries' vector, for its room (see [`crate::huge::give_back`]).
+    pub(crate) fn into_entries(self) -> Vec<(Value, Value)> {
+        self.entries
     }
 
     /// Append an entry known to be new, to a dict of at most eight entries (temporaries the

@@ -372,9 +372,9 @@ impl Object {
 pub struct Graph {
     pub(crate) objects: Vec<Object>,
     pub(crate) root: Option<Value>,
-    /// Whether a list was grown into large room while loading (see [`crate::huge::reserve`]),
+    /// Whether a list or dict was grown into large room while loading (see [`crate::huge::reserve`]),
     /// so that dropping the graph looks for it.
-    pub(crate) large_lists: bool,
+    pub(crate) large_rooms: bool,
 }
 
 impl std::fmt::Debug for Graph {
@@ -387,6 +387,7 @@ thread_local! {
     /// The room of a dropped graph's large arena and large list (see [`crate::huge::Spare`]).
     static SPARE_OBJECTS: std::cell::Cell<Vec<Object>> = const { std::cell::Cell::new(Vec::new()) };
     static SPARE_VALUES: std::cell::Cell<Vec<Value>> = const { std::cell::Cell::new(Vec::new()) };
+    static SPARE_PAIRS: std::cell::Cell<Vec<(Value, Value)>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 impl crate::huge::Spare for Object {
@@ -401,15 +402,23 @@ impl crate::huge::Spare for Value {
     }
 }
 
+impl crate::huge::Spare for (Value, Value) {
+    fn slot() -> &'static crate::kept::Slot<Vec<Self>> {
+        &SPARE_PAIRS
+    }
+}
+
 impl Drop for Graph {
     /// The room of a large arena and of large lists goes back to this thread's spares, for the
     /// next graph loaded here.
     fn drop(&mut self) {
-        if self.large_lists {
+        if self.large_rooms {
             // In the one pass that drops the objects.
             for obj in self.objects.drain(..) {
-                if let Object::List(items) = obj {
-                    crate::huge::give_back(items);
+                match obj {
+                    Object::List(items) => crate::huge::give_back(items),
+                    Object::Dict(dict) => crate::huge::give_back(dict.into_entries()),
+                    _ => {}
                 }
             }
         }
@@ -603,7 +612,7 @@ impl Graph {
             }
         };
         let cx = KeyCx::new(&self.objects);
-        taken.reserve(pairs.len());
+        self.large_rooms |= taken.reserve(pairs.len());
         let result = pairs.into_iter().try_for_each(|(k, v)| taken.insert(&cx, k, v));
         self.put_dict(id, taken);
         result
