@@ -184,6 +184,11 @@ thread_local! {
     static SCRATCH: Cell<Scratch<Value>> = Cell::new(Scratch::default());
 }
 
+/// Free the machine's working memory kept on this thread.
+pub(crate) fn release_kept() {
+    crate::kept::clear(&SCRATCH)
+}
+
 impl<'de> Builder<'de> for GraphBuilder {
     type Value = Value;
 

@@ -196,6 +196,12 @@ mod tests {
         assert!(items.iter().copied().eq((0..200_000).map(Value::Int)));
         assert_eq!((items.as_ptr(), items.capacity()), room);
         assert_eq!(spare_room::<Value>().1, 0);
+
+        // Handed back on request.
+        drop(second);
+        assert_eq!(spare_room::<Value>(), room);
+        crate::release_thread_memory();
+        assert_eq!(spare_room::<Value>().1, 0);
     }
 
     #[test]

@@ -13,6 +13,11 @@ pub(crate) type Slot<T> = LocalKey<Cell<T>>;
 /// The most memory kept in one slot; a call that grew more frees it as usual.
 pub(crate) const MAX_BYTES: usize = 64 << 20;
 
+/// Free what `slot` holds on this thread.
+pub(crate) fn clear<T: Default>(slot: &'static Slot<T>) {
+    drop(take(slot));
+}
+
 /// What an earlier call on this thread left in `slot`, or a new one.
 pub(crate) fn take<T: Default>(slot: &'static Slot<T>) -> T {
     slot.try_with(Cell::take).unwrap_or_default()

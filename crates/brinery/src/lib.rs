@@ -184,6 +184,26 @@ impl<'de, R: Read<'de>> Iterator for Stream<R> {
     }
 }
 
+/// Free the working memory brinery keeps on this thread between calls.
+///
+/// Reading and writing keep their stacks and memo tables on the thread they ran on, and a
+/// dropped graph that had grown large (an arena, list or dict past 1 MiB) leaves its room
+/// there too, each kind up to 64 MiB: the next call on the thread then fills memory already
+/// faulted in. A thread done with pickles can hand that memory back with this; later calls
+/// work as before and grow it again.
+///
+/// ```
+/// let g = brinery::loads(b"\x80\x05K\x07.").unwrap();
+/// drop(g);
+/// brinery::release_thread_memory();
+/// ```
+pub fn release_thread_memory() {
+    graph_builder::release_kept();
+    dump::release_kept();
+    serde_support::release_kept();
+    value::release_kept();
+}
+
 /// Write a graph as a pickle of the given protocol (0–5).
 pub fn dumps(graph: &Graph, protocol: u8) -> Result<Vec<u8>> {
     dumps_with(graph, &mut DumpOptions::new(protocol))

@@ -246,6 +246,11 @@ thread_local! {
     static WORK: std::cell::Cell<Work> = std::cell::Cell::new(Work::default());
 }
 
+/// Free the pickler's working memory kept on this thread.
+pub(crate) fn release_kept() {
+    crate::kept::clear(&WORK)
+}
+
 impl Work {
     fn take() -> Work {
         crate::kept::take(&WORK)

@@ -68,6 +68,11 @@ thread_local! {
     static MEMO: Cell<Vec<Slot>> = const { Cell::new(Vec::new()) };
 }
 
+/// Free the memo kept on this thread.
+pub(crate) fn release_kept() {
+    crate::kept::clear(&MEMO)
+}
+
 impl Drop for Direct<'_> {
     fn drop(&mut self) {
         let mut memo = std::mem::take(&mut self.memo);

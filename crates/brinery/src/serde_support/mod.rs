@@ -114,6 +114,7 @@ mod graph;
 mod natives;
 mod ser;
 mod spare;
+pub(crate) use spare::release_kept;
 mod tape;
 
 pub use ser::{Compound, Serializer};

@@ -11,6 +11,13 @@ thread_local! {
     static SCRATCH: Cell<Scratch<V>> = Cell::new(Scratch::default());
 }
 
+/// Free serde reading's working memory kept on this thread.
+pub(crate) fn release_kept() {
+    kept::clear(&TAPE);
+    kept::clear(&SCRATCH);
+    super::direct::release_kept();
+}
+
 /// An empty tape, with the arenas of an earlier load when there are some.
 pub(crate) fn tape<'de>() -> Tape<'de> {
     kept::take(&TAPE)

@@ -390,6 +390,13 @@ thread_local! {
     static SPARE_PAIRS: std::cell::Cell<Vec<(Value, Value)>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
+/// Free the room of dropped graphs kept on this thread.
+pub(crate) fn release_kept() {
+    crate::kept::clear(&SPARE_OBJECTS);
+    crate::kept::clear(&SPARE_VALUES);
+    crate::kept::clear(&SPARE_PAIRS);
+}
+
 impl crate::huge::Spare for Object {
     fn slot() -> &'static crate::kept::Slot<Vec<Self>> {
         &SPARE_OBJECTS
