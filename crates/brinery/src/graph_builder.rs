@@ -89,11 +89,18 @@ impl GraphBuilder {
 
     #[inline(always)]
     fn add(&mut self, obj: Object) -> Result<Value> {
+        self.add_with(|| obj)
+    }
+
+    /// Add the object `make` builds, built in its arena slot (see [`Graph::add_with`]): for the
+    /// objects every pickle is full of.
+    #[inline(always)]
+    fn add_with(&mut self, make: impl FnOnce() -> Object) -> Result<Value> {
         // A builder made by `new` (no options) has no object limit.
         if self.max_objects != 0 && self.graph.len() >= self.max_objects {
             return Err(ErrorKind::Limit { what: "object", limit: self.max_objects as u64 }.into());
         }
-        Ok(self.graph.add(obj))
+        Ok(self.graph.add_with(make))
     }
 
     /// A str with lone surrogates (protocol 0 or 1 text CPython wrote with `surrogatepass`).
@@ -226,37 +233,37 @@ impl<'de> Builder<'de> for GraphBuilder {
 
     // Inlined into the machine's loop, so the new value reaches its stack in registers: a value
     // returned through memory is stored in parts and loaded whole, which stalls the load (a
-    // tenth of the time of decoding small str dicts).
+    // tenth of the time of decoding small str dicts). The str is built in its arena slot for
+    // the same reason.
     #[inline(always)]
     fn str(&mut self, s: Text<'de, '_>) -> Result<Value> {
-        let s = match s {
-            Text::Borrowed(s) => PyStr::from(s),
-            Text::Transient(s) => PyStr::from(s),
-            Text::Owned(s) => PyStr::from(s),
-            Text::Surrogates(b) => return self.str_with_surrogates(b),
-        };
-        self.add(Object::Str(s))
+        match s {
+            Text::Borrowed(s) => self.add_with(|| Object::Str(PyStr::from(s))),
+            Text::Transient(s) => self.add_with(|| Object::Str(PyStr::from(s))),
+            Text::Owned(s) => self.add_with(|| Object::Str(PyStr::from(s))),
+            Text::Surrogates(b) => self.str_with_surrogates(b),
+        }
     }
 
     fn bytes(&mut self, b: Chunk<'de, '_>) -> Result<Value> {
         if let (Chunk::Borrowed(part), Some(input)) = (&b, &self.shared) {
             if part.len() >= SHARE_FROM {
                 if let Some(view) = view_of(input, part) {
-                    return self.add(Object::Bytes(view.into()));
+                    return self.add_with(|| Object::Bytes(view.into()));
                 }
             }
         }
-        self.add(Object::Bytes(b.into_vec().into()))
+        self.add_with(|| Object::Bytes(b.into_vec().into()))
     }
 
     fn bytearray(&mut self, b: Chunk<'de, '_>) -> Result<Value> {
-        self.add(Object::ByteArray(b.into_vec()))
+        self.add_with(|| Object::ByteArray(b.into_vec()))
     }
 
     // Inlined like `str`: EMPTY_LIST and EMPTY_DICT are in every container a pickle holds.
     #[inline(always)]
     fn list(&mut self, items: &[Value]) -> Result<Value> {
-        self.add(Object::List(items.to_vec()))
+        self.add_with(|| Object::List(items.to_vec()))
     }
 
     fn append(&mut self, list: &Value, item: Value) -> Result<()> {
@@ -290,12 +297,12 @@ impl<'de> Builder<'de> for GraphBuilder {
             self.empty_tuple = Some(t);
             return Ok(t);
         }
-        self.add(Object::Tuple(items.to_vec()))
+        self.add_with(|| Object::Tuple(items.to_vec()))
     }
 
     #[inline(always)]
     fn dict(&mut self, pairs: &[Value]) -> Result<Value> {
-        let d = self.add(Object::Dict(Box::default()))?;
+        let d = self.add_with(|| Object::Dict(Box::default()))?;
         if !pairs.is_empty() {
             self.set_items(&d, pairs)?;
         }
@@ -312,7 +319,7 @@ impl<'de> Builder<'de> for GraphBuilder {
     }
 
     fn empty_set(&mut self) -> Result<Value> {
-        self.add(Object::Set(Box::default()))
+        self.add_with(|| Object::Set(Box::default()))
     }
 
     fn add_items(&mut self, set: &Value, items: &[Value]) -> Result<()> {

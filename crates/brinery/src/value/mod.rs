@@ -525,11 +525,19 @@ impl Graph {
     /// Add an object and return a reference to it.
     #[inline]
     pub fn add(&mut self, obj: Object) -> Value {
+        self.add_with(|| obj)
+    }
+
+    /// Add the object `make` builds, built straight into the arena's next slot (an object
+    /// built first and then pushed is stored to the stack in parts and loaded back whole, a
+    /// load that stalls).
+    #[inline(always)]
+    pub(crate) fn add_with(&mut self, make: impl FnOnce() -> Object) -> Value {
         let id = ObjId(self.objects.len() as u32);
         if self.objects.len() == self.objects.capacity() {
             self.grow_arena();
         }
-        self.objects.push(obj);
+        self.objects.extend(std::iter::once_with(make));
         Value::Ref(id)
     }
 
