@@ -190,10 +190,14 @@ mod tests {
         drop(first);
         assert_eq!(spare_room::<Value>(), room);
 
-        // The same pickle again on this thread: written into the room the first one left.
-        let second = loads(&pickle).unwrap();
+        // Another list as long on this thread: written into the room the first one left, with
+        // nothing of the first left in it.
+        let mut g = Graph::new();
+        let list = g.list((0..200_000).rev().map(|i| Value::Float(i as f64)).collect());
+        g.set_root(list);
+        let second = loads(&dumps(&g, 5).unwrap()).unwrap();
         let items = root_items(&second);
-        assert!(items.iter().copied().eq((0..200_000).map(Value::Int)));
+        assert!(items.iter().copied().eq((0..200_000).rev().map(|i| Value::Float(i as f64))));
         assert_eq!((items.as_ptr(), items.capacity()), room);
         assert_eq!(spare_room::<Value>().1, 0);
 
