@@ -255,6 +255,54 @@ for path in sys.argv[1:]:
     paths.iter().map(|p| (read(p), read(&p.with_extension("pkl.cpy")))).collect()
 }
 
+/// Lists and dicts of strs up to 255 bytes, memo hits and ints, hundreds of KiB long: the
+/// frames (a new one at the first opcode boundary past 64 KiB) must fall where CPython puts them,
+/// however many values are written between two looks at the room.
+#[test]
+fn frames_around_runs_of_strs_match_cpython_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |i: usize, len: usize| format!("{i:x}-").repeat(len).chars().take(len).collect::<String>();
+    let mut cases = Vec::new();
+    for proto in 0..=5u8 {
+        let mut g = Graph::new();
+        let mut items: Vec<Value> = Vec::new();
+        for i in 0..1500 {
+            let v = match i % 11 {
+                3 if i > 20 => items[i / 3],
+                7 => Value::Int(i as i64 * 1_000_003),
+                _ => g.str(&text(i, (i * 37) % 253 + 3)),
+            };
+            items.push(v);
+        }
+        let list = g.list(items.clone());
+        g.set_root(list);
+        cases.push((g, proto));
+
+        let mut g = Graph::new();
+        let d = g.dict();
+        let mut values: Vec<Value> = Vec::new();
+        for i in 0..900 {
+            let key = g.str(&text(i, (i * 13) % 250 + 5));
+            let value = match i % 5 {
+                2 if i > 10 => values[i / 2],
+                4 => Value::Float(i as f64 / 3.0),
+                _ => g.str(&text(i + 7, 100 + (i * 29) % 156)),
+            };
+            values.push(value);
+            g.dict_insert(d, key, value).unwrap();
+        }
+        g.set_root(d);
+        cases.push((g, proto));
+    }
+    for ((g, proto), (ours, theirs)) in cases.iter().zip(through_cpython(dir.path(), &cases)) {
+        assert!(ours.len() > 2 * 65536, "protocol {proto}: only {} bytes", ours.len());
+        assert_eq!(ours, theirs, "protocol {proto}: bytes differ from CPython's");
+        if let Err(e) = isomorphic(g, &brinery::loads(&ours).unwrap()) {
+            panic!("protocol {proto}: read back differs: {e}");
+        }
+    }
+}
+
 #[test]
 fn random_graphs_round_trip_through_cpython() {
     let mut runner = TestRunner::deterministic();

@@ -185,6 +185,10 @@ struct Pickler<'g, 'o, 'a, S: Sink> {
     inline: u8,
 }
 
+/// The most bytes [`Pickler::written_inline`] writes for one value: a str of 255 bytes with its
+/// opcode, length and MEMOIZE (a scalar, even in text form, or a memo fetch takes less).
+const MAX_INLINE: usize = 259;
+
 /// Containers whose items are written as soon as they are met, nested: a bound, so the Rust
 /// stack stays small whatever the nesting (deeper ones queue their items as tasks).
 const INLINE_DEPTH: u8 = 8;
@@ -444,12 +448,15 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         let g: &'g Graph = self.g;
         let arena = g.objects.get(seq as usize).map(items_of);
         let mut p = pos;
+        // Values that may still be written inline before the room is looked at again.
+        let mut budget = 0;
         while p < end {
             let item = match arena {
                 Some(items) => items[p as usize],
                 None => self.seq_items(seq)[p as usize],
             };
             if !matches!(item, Value::Ref(_)) && self.opts.persistent_id.is_none() {
+                budget = 0;
                 // A run of scalars: as many as fit before a boundary could close a frame or
                 // flush, written without a boundary check each.
                 let fit = self.e.room_for(1) as u64;
@@ -465,9 +472,14 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 continue;
             }
             p += 1;
-            if self.saved_inline(item) {
+            if budget == 0 {
+                budget = self.inline_budget();
+            }
+            if budget > 0 && self.written_inline(item) {
+                budget -= 1;
                 continue;
             }
+            budget = 0;
             let queued = self.tasks.len();
             self.save(item)?;
             if self.tasks.len() > queued && p < end {
@@ -484,12 +496,15 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         let g: &'g Graph = self.g;
         let arena = g.objects.get(seq as usize).map(pairs_of);
         let mut p = pos;
+        // Values that may still be written inline before the room is looked at again.
+        let mut budget = 0;
         while p < end {
             let (k, v) = match arena {
                 Some(pairs) => pairs[p as usize],
                 None => self.seq_pairs(seq)[p as usize],
             };
             if !matches!(k, Value::Ref(_)) && !matches!(v, Value::Ref(_)) && self.opts.persistent_id.is_none() {
+                budget = 0;
                 // Pairs of scalars that fit before a boundary: written without one each.
                 let fit = self.e.room_for(2) as u64;
                 let stop = end.min(u32::try_from(p as u64 + fit).unwrap_or(u32::MAX));
@@ -501,10 +516,15 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 }
             }
             p += 1;
-            let key_done = self.saved_inline(k);
-            if key_done && self.saved_inline(v) {
+            if budget < 2 {
+                budget = self.inline_budget();
+            }
+            let key_done = budget >= 2 && self.written_inline(k);
+            if key_done && self.written_inline(v) {
+                budget -= 2;
                 continue;
             }
+            budget = 0;
             let queued = self.tasks.len();
             if !key_done {
                 self.save(k)?;
@@ -525,14 +545,23 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         Ok(())
     }
 
-    /// The commonest values written without [`Pickler::save`]'s dispatch: a scalar, an object
-    /// already in the memo, or a str of 3–255 bytes in protocol 4+. Only while the frame has
-    /// room, as then the boundary `save` checks first would do nothing. `false`: nothing written.
+    /// How many values [`Pickler::written_inline`] may write one after another with no
+    /// boundary between them: as many as surely fit in the room before a boundary could act,
+    /// so the boundary `save` checks first would do nothing. None while a persistent_id hook
+    /// must see every value.
     #[inline(always)]
-    fn saved_inline(&mut self, v: Value) -> bool {
-        if self.opts.persistent_id.is_some() || self.e.room() == 0 {
-            return false;
+    fn inline_budget(&self) -> usize {
+        if self.opts.persistent_id.is_some() {
+            return 0;
         }
+        self.e.room() / MAX_INLINE
+    }
+
+    /// The commonest values written without [`Pickler::save`]'s dispatch: a scalar, an object
+    /// already in the memo, or a str of 3–255 bytes in protocol 4+; at most [`MAX_INLINE`]
+    /// bytes, and only within [`Pickler::inline_budget`]. `false`: nothing written.
+    #[inline(always)]
+    fn written_inline(&mut self, v: Value) -> bool {
         let Value::Ref(id) = v else {
             self.e.scalar(v);
             return true;
