@@ -411,9 +411,9 @@ impl Dict {
         }
     }
 
-    /// Room for `n` more entries (the pairs a SETITEMS already holds).
-    /// Room for `n` more entries; whether the entries now sit in large room from
-    /// [`crate::huge::reserve`] (to be given back with [`Dict::into_entries`]).
+    /// Room for `n` more entries (the pairs a SETITEMS already holds); whether the entries now
+    /// sit in large room from [`crate::huge::reserve`] (to be given back with
+    /// [`Dict::into_entries`]).
     pub(crate) fn reserve(&mut self, n: usize) -> bool {
         let large = crate::huge::reserve(&mut self.entries, n);
         self.entries.reserve(n);
