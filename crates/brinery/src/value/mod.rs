@@ -384,7 +384,8 @@ impl std::fmt::Debug for Graph {
 }
 
 thread_local! {
-    /// The room of a dropped graph's large arena and large list (see [`crate::huge::Spare`]).
+    /// The room of a dropped graph's large arena, list and dict entries (see
+    /// [`crate::huge::Spare`]).
     static SPARE_OBJECTS: std::cell::Cell<Vec<Object>> = const { std::cell::Cell::new(Vec::new()) };
     static SPARE_VALUES: std::cell::Cell<Vec<Value>> = const { std::cell::Cell::new(Vec::new()) };
     static SPARE_PAIRS: std::cell::Cell<Vec<(Value, Value)>> = const { std::cell::Cell::new(Vec::new()) };
@@ -416,8 +417,8 @@ impl crate::huge::Spare for (Value, Value) {
 }
 
 impl Drop for Graph {
-    /// The room of a large arena and of large lists goes back to this thread's spares, for the
-    /// next graph loaded here.
+    /// The room of a large arena, and of large lists and dicts, goes back to this thread's
+    /// spares, for the next graph loaded here.
     fn drop(&mut self) {
         if self.large_rooms {
             // In the one pass that drops the objects.
