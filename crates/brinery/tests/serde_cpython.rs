@@ -345,6 +345,9 @@ fn structs_and_enums_match_cpython_bytes() {
     c.add("unsized_nested", &Unsized(vec![Unsized(vec![1]), Unsized(vec![2, 3])]), "[[1], [2, 3]]");
     let big: Vec<i32> = (0..2500).collect();
     c.add("unsized2500", &Unsized(big), "list(range(2500))");
+    // Past a frame: the frames after a sequence held at its first item fall where CPython's do.
+    let strs: Vec<String> = (0..3000).map(|i| format!("{i:040}")).collect();
+    c.add("unsized_past_a_frame", &Unsized(strs), "[S('%040d' % i) for i in range(3000)]");
     c.add("unsized_map1", &UnsizedMap(vec![(1, "a".into())]), "{1: S('a')}");
     c.add(
         "unsized_map1000",

@@ -141,6 +141,11 @@ pub(crate) struct Out<S> {
     pub(crate) epoch: u64,
     /// Without frames: the buffer length at which the sink is next flushed.
     next_flush: usize,
+    /// The buffer length at which [`Out::boundary`] acts (closes the frame, or flushes without
+    /// frames); `usize::MAX` while it cannot (holding, or no frame open). Kept by
+    /// [`Out::set_limit`] whenever what it depends on changes, so the check made before every
+    /// object is one comparison.
+    limit: usize,
 }
 
 impl<S: Sink> Out<S> {
@@ -155,7 +160,18 @@ impl<S: Sink> Out<S> {
             hold: 0,
             epoch: 0,
             next_flush: S::UNFRAMED_STEP,
+            limit: S::UNFRAMED_STEP,
         }
+    }
+
+    /// Recompute [`Out::limit`].
+    fn set_limit(&mut self) {
+        self.limit = match self.frame_start {
+            _ if self.hold > 0 => usize::MAX,
+            Some(start) => start + FRAME_HEADER + FRAME_SIZE_TARGET,
+            None if self.framing => usize::MAX,
+            None => self.next_flush,
+        };
     }
 
     /// PROTO, then framing from protocol 4 on.
@@ -164,6 +180,7 @@ impl<S: Sink> Out<S> {
             self.write(&[op::PROTO, self.proto]);
         }
         self.framing = self.proto >= 4;
+        self.set_limit();
     }
 
     /// STOP, close the last frame, flush.
@@ -185,6 +202,7 @@ impl<S: Sink> Out<S> {
         if self.framing && self.frame_start.is_none() {
             self.frame_start = Some(self.buf.len());
             self.buf.extend_from_slice(&[0; FRAME_HEADER]);
+            self.set_limit();
         }
     }
 
@@ -203,22 +221,27 @@ impl<S: Sink> Out<S> {
         } else {
             self.buf.drain(start..start + FRAME_HEADER);
         }
+        self.set_limit();
     }
 
     /// Before each object is saved: close a frame that has reached the target size.
     #[inline(always)]
     pub(crate) fn boundary(&mut self) -> Result<()> {
-        if self.hold > 0 {
-            return Ok(());
-        }
-        if let Some(start) = self.frame_start {
-            if self.buf.len() - start - FRAME_HEADER >= FRAME_SIZE_TARGET {
-                return self.end_frame();
-            }
-        } else if !self.framing && self.buf.len() >= self.next_flush {
-            return self.flush_unframed();
+        if self.buf.len() >= self.limit {
+            return self.at_limit();
         }
         Ok(())
+    }
+
+    /// [`Out::boundary`] acting: a frame has reached the target size, or without frames the
+    /// buffer its flushing step.
+    #[inline(never)]
+    fn at_limit(&mut self) -> Result<()> {
+        if self.frame_start.is_some() {
+            self.end_frame()
+        } else {
+            self.flush_unframed()
+        }
     }
 
     #[inline(never)]
@@ -228,11 +251,11 @@ impl<S: Sink> Out<S> {
         }
         self.sink.flush(&mut self.buf)?;
         self.next_flush = self.buf.len() + S::UNFRAMED_STEP;
+        self.set_limit();
         Ok(())
     }
 
-    /// Once a frame: out of line, so the boundary check inlined everywhere stays small.
-    #[inline(never)]
+    /// Close the frame and hand the buffer to the sink.
     fn end_frame(&mut self) -> Result<()> {
         self.commit_frame();
         self.sink.flush(&mut self.buf)
@@ -425,6 +448,7 @@ impl<S: Sink> Out<S> {
         self.write(header);
         self.sink.direct(&mut self.buf, data)?;
         self.framing = framing;
+        self.set_limit();
         Ok(())
     }
 
@@ -540,6 +564,7 @@ impl<S: Sink> Out<S> {
     /// Start holding; returns the position where a MARK may later be inserted.
     pub(crate) fn hold(&mut self) -> usize {
         self.hold += 1;
+        self.set_limit();
         self.buf.len()
     }
 
@@ -549,6 +574,7 @@ impl<S: Sink> Out<S> {
             self.buf.insert(pos, op::MARK);
         }
         self.hold -= 1;
+        self.set_limit();
     }
 }
 
