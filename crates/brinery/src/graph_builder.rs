@@ -272,10 +272,11 @@ impl<'de> Builder<'de> for GraphBuilder {
 
     fn extend(&mut self, list: &Value, items: &[Value]) -> Result<()> {
         let id = self.target(list)?;
-        let mut large = false;
+        let may_move = self.graph.large_rooms < crate::huge::MAX_LARGE_ROOMS;
+        let mut moved = false;
         match self.graph.get_mut(id) {
             Object::List(v) => {
-                large = v.capacity() - v.len() < items.len() && crate::huge::reserve_list(v, items.len());
+                moved = v.capacity() - v.len() < items.len() && crate::huge::reserve_list(v, items.len(), may_move);
                 v.extend_from_slice(items);
             }
             Object::Deque(d) => d.items.extend_from_slice(items),
@@ -284,7 +285,7 @@ impl<'de> Builder<'de> for GraphBuilder {
                 return Err(Error::type_error(format!("'{}' object has no attribute 'append'", other.type_name())))
             }
         }
-        self.graph.large_rooms |= large;
+        self.graph.large_rooms += u8::from(moved);
         Ok(())
     }
 

@@ -23,6 +23,11 @@ pub(crate) const HUGE_MIN: usize = 32 << 20;
 /// memory: a 2 MiB list takes one huge page, not 512 small ones.
 const GROW_HUGE_FROM: usize = 1 << 20;
 
+/// How many lists and dicts of one graph may move into large room: each takes [`HUGE_MIN`] of
+/// address space, so a pickle of many lists just past [`GROW_HUGE_FROM`] could otherwise reserve
+/// 32 MiB for every 64 KiB of its own length. Later ones grow as vectors do.
+pub(crate) const MAX_LARGE_ROOMS: u8 = 8;
+
 /// Vectors whose room, once they are dropped, is kept per thread for the next one that grows
 /// past [`GROW_HUGE_FROM`] (see [`give_back`]): a program that loads one large pickle after
 /// another then fills memory already faulted in, where the allocator would hand it fresh
@@ -31,40 +36,42 @@ pub(crate) trait Spare: Sized + 'static {
     fn slot() -> &'static Slot<Vec<Self>>;
 }
 
-/// Room for `extra` more items in `v` when it is about to grow past [`GROW_HUGE_FROM`] bytes:
-/// it moves once into room of at least [`HUGE_MIN`] bytes, asked to be backed by huge pages
-/// (or kept from an earlier vector, see [`Spare`]), and one already that large is asked again
-/// whenever it grows. Smaller ones are left to grow as usual, by the push or extend that
-/// follows. Returns whether `v` now holds such room.
+/// Room for `extra` more items in `v` when growing takes it past [`GROW_HUGE_FROM`] bytes:
+/// with `may_move`, it moves once into room of at least [`HUGE_MIN`] bytes, asked to be backed
+/// by huge pages (or kept from an earlier vector, see [`Spare`]), and one already that large is
+/// asked again whenever it grows. Smaller ones (and large ones that may not move) are left to
+/// grow as usual, by the push or extend that follows. Returns whether `v` moved now.
 #[inline(always)]
-pub(crate) fn reserve<T: Spare>(v: &mut Vec<T>, extra: usize) -> bool {
+pub(crate) fn reserve<T: Spare>(v: &mut Vec<T>, extra: usize, may_move: bool) -> bool {
     let large = GROW_HUGE_FROM / std::mem::size_of::<T>().max(1);
-    if v.capacity() - v.len() < extra && v.len().saturating_add(extra) >= large {
-        grow(v, extra);
-    }
-    v.capacity() >= large
+    // Past the line once grown: a vector doubles, so it may cross it without ever holding that much.
+    let grown = v.len().saturating_add(extra).max(2 * v.capacity());
+    v.capacity() - v.len() < extra && grown >= large && grow(v, extra, may_move)
 }
 
-/// [`reserve`] for a list about to grow (out of line: most lists never grow large).
+/// [`reserve`] for a list about to grow (out of line: most lists never grow large), then room
+/// as [`Vec::reserve`] gives.
 #[inline(never)]
-pub(crate) fn reserve_list<T: Spare>(v: &mut Vec<T>, extra: usize) -> bool {
-    let large = reserve(v, extra);
+pub(crate) fn reserve_list<T: Spare>(v: &mut Vec<T>, extra: usize, may_move: bool) -> bool {
+    let moved = reserve(v, extra, may_move);
     v.reserve(extra);
-    large
+    moved
 }
 
 #[cold]
 #[inline(never)]
-fn grow<T: Spare>(v: &mut Vec<T>, extra: usize) {
+fn grow<T: Spare>(v: &mut Vec<T>, extra: usize, may_move: bool) -> bool {
     let size = std::mem::size_of::<T>().max(1);
     let need = v.len().saturating_add(extra);
-    if !cfg!(target_os = "linux") {
+    if !cfg!(target_os = "linux") || !may_move {
         v.reserve(extra);
+        false
     } else if v.capacity().saturating_mul(size) >= HUGE_MIN {
         // A mapping of its own: the allocator moves it without copying (mremap); the advice
         // goes with the pages it has, and is given again for the room added.
         v.reserve(extra);
         advise(v);
+        false
     } else {
         let mut bigger = kept::take(T::slot());
         if bigger.capacity() < need {
@@ -73,6 +80,7 @@ fn grow<T: Spare>(v: &mut Vec<T>, extra: usize) {
         }
         bigger.append(v);
         *v = bigger;
+        true
     }
 }
 
@@ -206,6 +214,26 @@ mod tests {
         assert_eq!(spare_room::<Value>(), room);
         crate::release_thread_memory();
         assert_eq!(spare_room::<Value>().1, 0);
+    }
+
+    #[test]
+    fn only_a_few_lists_of_one_graph_take_large_room() {
+        // Twelve lists of 70 000 ints, each just past GROW_HUGE_FROM: the first eight move into
+        // large room, the rest grow as vectors do (a hostile pickle of many such lists cannot
+        // reserve 32 MiB of address space for each).
+        let mut g = Graph::new();
+        let lists: Vec<Value> = (0..12).map(|k| g.list((0..70_000).map(|i| Value::Int(i * k)).collect())).collect();
+        let root = g.list(lists);
+        g.set_root(root);
+        let loaded = loads(&dumps(&g, 5).unwrap()).unwrap();
+        let mut large = 0;
+        for (k, v) in root_items(&loaded).iter().enumerate() {
+            let Object::List(items) = loaded.get(v.id().unwrap()) else { panic!("not a list") };
+            assert!(items.iter().copied().eq((0..70_000).map(|i| Value::Int(i * k as i64))), "list {k}");
+            large += usize::from(std::mem::size_of::<Value>() * items.capacity() >= super::HUGE_MIN);
+        }
+        assert_eq!(large, usize::from(super::MAX_LARGE_ROOMS));
+        assert_eq!(loaded.large_rooms, super::MAX_LARGE_ROOMS);
     }
 
     #[test]

@@ -411,13 +411,13 @@ impl Dict {
         }
     }
 
-    /// Room for `n` more entries (the pairs a SETITEMS already holds); whether the entries now
-    /// sit in large room from [`crate::huge::reserve`] (to be given back with
+    /// Room for `n` more entries (the pairs a SETITEMS already holds); whether the entries
+    /// moved into large room from [`crate::huge::reserve`] now (to be given back with
     /// [`Dict::into_entries`]).
-    pub(crate) fn reserve(&mut self, n: usize) -> bool {
-        let large = crate::huge::reserve(&mut self.entries, n);
+    pub(crate) fn reserve(&mut self, n: usize, may_move: bool) -> bool {
+        let moved = crate::huge::reserve(&mut self.entries, n, may_move);
         self.entries.reserve(n);
-        large
+        moved
     }
 
     /// The entries' vector, for its room (see [`crate::huge::give_back`]).

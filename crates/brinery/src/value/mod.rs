@@ -372,9 +372,10 @@ impl Object {
 pub struct Graph {
     pub(crate) objects: Vec<Object>,
     pub(crate) root: Option<Value>,
-    /// Whether a list or dict was grown into large room while loading (see [`crate::huge::reserve`]),
-    /// so that dropping the graph looks for it.
-    pub(crate) large_rooms: bool,
+    /// How many lists and dicts moved into large room while loading (see
+    /// [`crate::huge::reserve`]; at most [`crate::huge::MAX_LARGE_ROOMS`]), so that dropping the
+    /// graph looks for them.
+    pub(crate) large_rooms: u8,
 }
 
 impl std::fmt::Debug for Graph {
@@ -420,7 +421,7 @@ impl Drop for Graph {
     /// The room of a large arena, and of large lists and dicts, goes back to this thread's
     /// spares, for the next graph loaded here.
     fn drop(&mut self) {
-        if self.large_rooms {
+        if self.large_rooms > 0 {
             // In the one pass that drops the objects.
             for obj in self.objects.drain(..) {
                 match obj {
@@ -546,7 +547,7 @@ impl Graph {
     #[cold]
     #[inline(never)]
     fn grow_arena(&mut self) {
-        crate::huge::reserve(&mut self.objects, 1);
+        crate::huge::reserve(&mut self.objects, 1, true);
         self.objects.reserve(1);
     }
 
@@ -628,7 +629,8 @@ impl Graph {
             }
         };
         let cx = KeyCx::new(&self.objects);
-        self.large_rooms |= taken.reserve(pairs.len());
+        let may_move = self.large_rooms < crate::huge::MAX_LARGE_ROOMS;
+        self.large_rooms += u8::from(taken.reserve(pairs.len(), may_move));
         let result = pairs.into_iter().try_for_each(|(k, v)| taken.insert(&cx, k, v));
         self.put_dict(id, taken);
         result
