@@ -6,8 +6,8 @@
 //! fewer faults) when asked with `madvise(MADV_HUGEPAGE)`; its default setting
 //! (`transparent_hugepage=madvise`) gives them only to ranges that ask.
 //!
-//! Both directions use it: the emitter's output buffer, and while loading, the graph's arena
-//! and its lists (see [`reserve`]).
+//! Both directions use it: the emitter's output buffer, and while loading, the graph's arena,
+//! lists and dicts (see [`reserve`]).
 
 use crate::kept::{self, Slot};
 
@@ -36,26 +36,29 @@ pub(crate) trait Spare: Sized + 'static {
     fn slot() -> &'static Slot<Vec<Self>>;
 }
 
-/// Room for `extra` more items in `v` when growing takes it past [`GROW_HUGE_FROM`] bytes:
-/// with `may_move`, it moves once into room of at least [`HUGE_MIN`] bytes, asked to be backed
-/// by huge pages (or kept from an earlier vector, see [`Spare`]), and one already that large is
-/// asked again whenever it grows. Smaller ones (and large ones that may not move) are left to
-/// grow as usual, by the push or extend that follows. Returns whether `v` moved now.
+/// Room for `extra` more items in `v`. When growing takes it past [`GROW_HUGE_FROM`] bytes and
+/// `may_move`, it moves once into room of at least [`HUGE_MIN`] bytes, asked to be backed by
+/// huge pages (or kept from an earlier vector, see [`Spare`]), and one already that large is
+/// asked again whenever it grows; otherwise it grows as [`Vec::reserve`] grows it. Returns
+/// whether `v` moved now.
 #[inline(always)]
 pub(crate) fn reserve<T: Spare>(v: &mut Vec<T>, extra: usize, may_move: bool) -> bool {
+    if v.capacity() - v.len() >= extra {
+        return false;
+    }
     let large = GROW_HUGE_FROM / std::mem::size_of::<T>().max(1);
     // Past the line once grown: a vector doubles, so it may cross it without ever holding that much.
-    let grown = v.len().saturating_add(extra).max(2 * v.capacity());
-    v.capacity() - v.len() < extra && grown >= large && grow(v, extra, may_move)
+    if v.len().saturating_add(extra).max(2 * v.capacity()) >= large {
+        return grow(v, extra, may_move);
+    }
+    v.reserve(extra);
+    false
 }
 
-/// [`reserve`] for a list about to grow (out of line: most lists never grow large), then room
-/// as [`Vec::reserve`] gives.
+/// [`reserve`] out of line, for a list about to grow (most lists never grow large).
 #[inline(never)]
 pub(crate) fn reserve_list<T: Spare>(v: &mut Vec<T>, extra: usize, may_move: bool) -> bool {
-    let moved = reserve(v, extra, may_move);
-    v.reserve(extra);
-    moved
+    reserve(v, extra, may_move)
 }
 
 #[cold]

@@ -264,14 +264,11 @@ impl<S: Sink> Out<S> {
     /// Bytes that can be written before [`Out::boundary`] could close a frame or flush.
     #[inline]
     pub(crate) fn room(&self) -> usize {
-        if self.hold > 0 {
-            return usize::MAX;
+        if self.limit == usize::MAX {
+            // Holding, or framing with no frame open yet: the next write opens one.
+            return if self.hold > 0 { usize::MAX } else { FRAME_SIZE_TARGET };
         }
-        match self.frame_start {
-            Some(start) => (start + FRAME_HEADER + FRAME_SIZE_TARGET).saturating_sub(self.buf.len()),
-            None if self.framing => FRAME_SIZE_TARGET,
-            None => self.next_flush.saturating_sub(self.buf.len()),
-        }
+        self.limit.saturating_sub(self.buf.len())
     }
 
     /// How many items of `width` scalars each fit in [`Out::room`], at the most bytes a scalar

@@ -415,9 +415,7 @@ impl Dict {
     /// moved into large room from [`crate::huge::reserve`] now (to be given back with
     /// [`Dict::into_entries`]).
     pub(crate) fn reserve(&mut self, n: usize, may_move: bool) -> bool {
-        let moved = crate::huge::reserve(&mut self.entries, n, may_move);
-        self.entries.reserve(n);
-        moved
+        crate::huge::reserve(&mut self.entries, n, may_move)
     }
 
     /// The entries' vector, for its room (see [`crate::huge::give_back`]).

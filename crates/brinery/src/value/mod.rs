@@ -548,7 +548,6 @@ impl Graph {
     #[inline(never)]
     fn grow_arena(&mut self) {
         crate::huge::reserve(&mut self.objects, 1, true);
-        self.objects.reserve(1);
     }
 
     /// Add a str.
