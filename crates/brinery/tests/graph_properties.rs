@@ -303,6 +303,91 @@ fn frames_around_runs_of_strs_match_cpython_bytes() {
     }
 }
 
+/// Long lists and dicts whose values are every kind the pickler writes in runs (scalars, memo
+/// hits, strs of 3–32 bytes) mixed with every kind that ends a run (strs of 0–2 and 33 bytes
+/// or more, containers, and dict entries whose key a run takes but whose value it does not),
+/// over several frames: CPython's bytes at every protocol.
+#[test]
+fn runs_of_mixed_values_match_cpython_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |i: usize, len: usize| format!("{i:x}.").repeat(len).chars().take(len).collect::<String>();
+    let int = |i: usize| [i as i64, 300 + i as i64, 70_000 + i as i64, (1 << 40) + i as i64, -(i as i64)][i % 5];
+    let mut cases = Vec::new();
+    for proto in 0..=5u8 {
+        let mut g = Graph::new();
+        let mut items: Vec<Value> = Vec::new();
+        for i in 0..9000 {
+            let v = match i % 13 {
+                0 | 11 => g.str(&text(i, 3 + i % 30)),
+                1 | 12 if i > 20 => items[i / 2],
+                2 => Value::Int(int(i)),
+                3 => g.str(["a", "é", "", "ab"][i % 4]),
+                4 => g.str(&text(i, 33 + i % 270)),
+                5 => {
+                    let s = g.str(&text(i, 5));
+                    g.list(vec![Value::Int(i as i64), s])
+                }
+                6 => Value::Float(i as f64 / 7.0),
+                7 => [Value::None, Value::Bool(true), Value::Bool(false)][i % 3],
+                8 => {
+                    let s = g.str(&text(i, 4));
+                    g.tuple(vec![s, Value::Int(int(i))])
+                }
+                9 => g.str(&text(i, 32 + i % 2)),
+                10 => {
+                    let d = g.dict();
+                    let k = g.str(&text(i, 6));
+                    g.dict_insert(d, k, Value::Int(int(i))).unwrap();
+                    d
+                }
+                _ => g.str(&text(i, 3)),
+            };
+            items.push(v);
+        }
+        let list = g.list(items.clone());
+        g.set_root(list);
+        cases.push((g, proto));
+
+        let mut g = Graph::new();
+        let d = g.dict();
+        let mut values: Vec<Value> = Vec::new();
+        for i in 0..6000 {
+            let key = match i % 7 {
+                3 => Value::Int(int(i)),
+                5 => g.str(&text(i, 40 + i % 60)),
+                6 => {
+                    let s = g.str(&text(i, 3));
+                    g.tuple(vec![s, Value::Int(i as i64)])
+                }
+                _ => g.str(&text(i, 3 + i % 30)),
+            };
+            let value = match i % 9 {
+                2 if i > 10 => values[i / 2],
+                3 => {
+                    let s = g.str(&text(i, 7));
+                    g.list(vec![s])
+                }
+                4 => Value::Float(i as f64 / 3.0),
+                5 => g.str(&text(i + 7, 40 + i % 100)),
+                6 => g.str(["b", "ÿ", "", "cd"][i / 9 % 4]),
+                7 => Value::Int(int(i)),
+                _ => g.str(&text(i + 7, 3 + i % 30)),
+            };
+            values.push(value);
+            g.dict_insert(d, key, value).unwrap();
+        }
+        g.set_root(d);
+        cases.push((g, proto));
+    }
+    for ((g, proto), (ours, theirs)) in cases.iter().zip(through_cpython(dir.path(), &cases)) {
+        assert!(ours.len() > 2 * 65536, "protocol {proto}: only {} bytes", ours.len());
+        assert_eq!(ours, theirs, "protocol {proto}: bytes differ from CPython's");
+        if let Err(e) = isomorphic(g, &brinery::loads(&ours).unwrap()) {
+            panic!("protocol {proto}: read back differs: {e}");
+        }
+    }
+}
+
 #[test]
 fn random_graphs_round_trip_through_cpython() {
     let mut runner = TestRunner::deterministic();

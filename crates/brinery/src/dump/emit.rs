@@ -575,8 +575,106 @@ impl<S: Sink> Out<S> {
     }
 }
 
+/// A run of values written into zeroed room with a local index (see [`Out::run`]): no length
+/// stored to the vector and read back per write, the chain that bounds pushing one at a time.
+pub(crate) struct Run<'b> {
+    dst: &'b mut [u8],
+    at: usize,
+    memo_len: u32,
+}
+
+/// The most bytes one value of a [`Run`] takes: a str of [`SHORT_COPY`] bytes with its opcode,
+/// length and MEMOIZE (a scalar or a memo fetch takes less).
+pub(crate) const RUN_ITEM: usize = SHORT_COPY + 3;
+
+impl Run<'_> {
+    /// The next [`RUN_ITEM`] bytes of room; `None` once the run's room is used up.
+    #[inline(always)]
+    fn slot(&mut self) -> Option<&mut [u8; RUN_ITEM]> {
+        self.dst.get_mut(self.at..)?.first_chunk_mut()
+    }
+
+    /// A scalar in its protocol 2+ form; `false` (nothing written) for a reference, or when
+    /// the room is used up.
+    #[inline(always)]
+    pub(crate) fn scalar(&mut self, v: Value) -> bool {
+        let Some(slot) = self.slot() else { return false };
+        let used = match v {
+            Value::Int(i) => match i32::try_from(i) {
+                Ok(small) => put_binint(slot, small),
+                Err(_) => put_long1(slot, &i.to_le_bytes()),
+            },
+            Value::Float(f) => {
+                slot[0] = op::BINFLOAT;
+                slot[1..9].copy_from_slice(&f.to_be_bytes());
+                9
+            }
+            Value::None => {
+                slot[0] = op::NONE;
+                1
+            }
+            Value::Bool(b) => {
+                slot[0] = if b { op::NEWTRUE } else { op::NEWFALSE };
+                1
+            }
+            Value::Ref(_) => return false,
+        };
+        self.at += used;
+        true
+    }
+
+    /// BINGET or LONG_BINGET; `false` (nothing written) when the room is used up.
+    #[inline(always)]
+    pub(crate) fn memo_get(&mut self, idx: u32) -> bool {
+        let Some(slot) = self.slot() else { return false };
+        let b = idx.to_le_bytes();
+        self.at += if idx < 256 {
+            slot[..2].copy_from_slice(&[op::BINGET, b[0]]);
+            2
+        } else {
+            slot[..5].copy_from_slice(&[op::LONG_BINGET, b[0], b[1], b[2], b[3]]);
+            5
+        };
+        true
+    }
+
+    /// SHORT_BINUNICODE of at most [`SHORT_COPY`] bytes and MEMOIZE; returns its memo index, or
+    /// `None` (nothing written) when the room is used up.
+    #[inline(always)]
+    pub(crate) fn short_str_memoized(&mut self, data: &[u8]) -> Option<u32> {
+        let slot = self.slot()?;
+        let n = data.len().min(SHORT_COPY);
+        slot[0] = op::SHORT_BINUNICODE;
+        slot[1] = n as u8;
+        copy_short(&mut slot[2..], &data[..n]);
+        slot[n + 2] = op::MEMOIZE;
+        self.at += n + 3;
+        let idx = self.memo_len;
+        self.memo_len = idx.wrapping_add(1);
+        Some(idx)
+    }
+}
+
+impl<S: Sink> Out<S> {
+    /// Values written by `write` as one [`Run`], in protocol 4+, in `bytes` of room (which the
+    /// caller has checked [`Out::room`] holds, so no boundary could act between them).
+    #[inline(always)]
+    pub(crate) fn run<R>(&mut self, bytes: usize, write: impl FnOnce(&mut Run<'_>) -> R) -> R {
+        debug_assert!(self.proto >= 4 && bytes <= self.room());
+        self.open_frame();
+        let start = self.buf.len();
+        self.buf.resize(start + bytes, 0);
+        let mut run = Run { dst: &mut self.buf[start..start + bytes], at: 0, memo_len: self.memo_len };
+        let r = write(&mut run);
+        let (used, memo_len) = (run.at, run.memo_len);
+        self.buf.truncate(start + used);
+        self.memo_len = memo_len;
+        r
+    }
+}
+
 /// Payloads up to this long are copied by [`copy_short`].
-const SHORT_COPY: usize = 32;
+pub(crate) const SHORT_COPY: usize = 32;
 
 /// `src` (at most [`SHORT_COPY`] bytes) copied to the start of `dst` (at least that long) with
 /// two moves of a fixed size, overlapping in the middle.

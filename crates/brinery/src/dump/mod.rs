@@ -189,6 +189,34 @@ struct Pickler<'g, 'o, 'a, S: Sink> {
 /// opcode, length and MEMOIZE (a scalar, even in text form, or a memo fetch takes less).
 const MAX_INLINE: usize = 259;
 
+/// The most room one [`emit::Run`] takes.
+const RUN_BYTES: usize = 1024;
+
+/// Sequences of fewer values than this are not written in runs: setting up a run's room costs
+/// more than it saves on a small dict or list.
+const RUN_MIN: u32 = 16;
+
+/// A value of a run (see [`Pickler::items_in_runs`]): a scalar, an arena object already in the
+/// memo, or an arena str of 3–32 bytes (three bytes or more is never a shared singleton);
+/// `false` (nothing written) for any other, or when the run's room is used up.
+#[inline(always)]
+fn put_inline(w: &mut emit::Run<'_>, g: &Graph, memo: &mut MemoTable, v: Value) -> bool {
+    let Value::Ref(id) = v else { return w.scalar(v) };
+    let id = id.0;
+    let Some(obj) = g.objects.get(id as usize) else { return false };
+    if let Some(&idx) = memo.get(id) {
+        return w.memo_get(idx);
+    }
+    match obj {
+        Object::Str(s) if (3..=emit::SHORT_COPY).contains(&s.as_bytes().len()) => {
+            let Some(idx) = w.short_str_memoized(s.as_bytes()) else { return false };
+            memo.insert(id, idx);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Containers whose items are written as soon as they are met, nested: a bound, so the Rust
 /// stack stays small whatever the nesting (deeper ones queue their items as tasks).
 const INLINE_DEPTH: u8 = 8;
@@ -447,6 +475,9 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         // An arena sequence is borrowed from the graph once; a temporary is looked up per item.
         let g: &'g Graph = self.g;
         let arena = g.objects.get(seq as usize).map(items_of);
+        if let Some(items) = arena.filter(|_| self.runs_apply() && end - pos >= RUN_MIN) {
+            return self.items_in_runs(seq, items, pos, end);
+        }
         let mut p = pos;
         // Values that may still be written inline before the room is looked at again.
         let mut budget = 0;
@@ -495,6 +526,9 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     fn pairs(&mut self, seq: u32, pos: u32, end: u32) -> Result<()> {
         let g: &'g Graph = self.g;
         let arena = g.objects.get(seq as usize).map(pairs_of);
+        if let Some(pairs) = arena.filter(|_| self.runs_apply() && end - pos >= RUN_MIN / 2) {
+            return self.pairs_in_runs(seq, pairs, pos, end);
+        }
         let mut p = pos;
         // Values that may still be written inline before the room is looked at again.
         let mut budget = 0;
@@ -543,6 +577,136 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             }
         }
         Ok(())
+    }
+
+    /// [`Pickler::items`] of a long arena sequence in protocol 4+: runs of scalars, memo hits
+    /// and short strs (see [`put_inline`]) written with a local index into zeroed room, each
+    /// other item saved as usual.
+    fn items_in_runs(&mut self, seq: u32, items: &'g [Value], pos: u32, end: u32) -> Result<()> {
+        let mut p = pos as usize;
+        let end = end as usize;
+        while p < end {
+            let item = items[p];
+            if !matches!(item, Value::Ref(_)) {
+                // Long runs of scalars go four at a time (see `Out::scalars`).
+                let fit = self.e.room_for(1);
+                if fit > 0 {
+                    p += self.e.scalars(&items[p..end.min(p + fit)]);
+                    continue;
+                }
+            }
+            let n = self.written_run(&items[p..end]);
+            if n > 0 {
+                p += n;
+                continue;
+            }
+            p += 1;
+            let queued = self.tasks.len();
+            self.save(item)?;
+            if self.tasks.len() > queued && p < end {
+                self.tasks.insert(queued, Task::Items { seq, pos: p as u32, end: end as u32 });
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Pickler::pairs`] of a large arena dict in protocol 4+, in runs as
+    /// [`Pickler::items_in_runs`].
+    fn pairs_in_runs(&mut self, seq: u32, pairs: &'g [(Value, Value)], pos: u32, end: u32) -> Result<()> {
+        let mut p = pos as usize;
+        let end = end as usize;
+        while p < end {
+            let (n, key_done) = self.written_pairs_run(&pairs[p..end]);
+            p += n;
+            if n > 0 && !key_done {
+                continue;
+            }
+            // An entry the run could not take (whole, or its value only).
+            let (k, v) = pairs[p];
+            p += 1;
+            let queued = self.tasks.len();
+            if !key_done {
+                self.save(k)?;
+            }
+            if self.tasks.len() > queued {
+                self.tasks.insert(queued, Task::Save(v));
+            } else {
+                self.save(v)?;
+            }
+            if self.tasks.len() > queued {
+                if p < end {
+                    self.tasks.insert(queued, Task::Pairs { seq, pos: p as u32, end: end as u32 });
+                }
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The values at the start of `run` that [`put_inline`] takes, written as one [`emit::Run`]
+    /// while they fit in the room before a boundary could act; returns how many (none at the
+    /// first other).
+    #[inline]
+    fn written_run(&mut self, run: &[Value]) -> usize {
+        if !run.first().is_some_and(|&v| self.inlinable(v)) {
+            return 0;
+        }
+        let Some(bytes) = self.run_room(run.len()) else { return 0 };
+        let (g, memo) = (self.g, &mut self.memo);
+        self.e.run(bytes, |w| run.iter().take_while(|&&v| put_inline(w, g, memo, v)).count())
+    }
+
+    /// [`Pickler::written_run`] for dict entries; also says whether the key of the entry it
+    /// stopped at was written (its value was not).
+    #[inline]
+    fn written_pairs_run(&mut self, run: &[(Value, Value)]) -> (usize, bool) {
+        if !run.first().is_some_and(|&(k, v)| self.inlinable(k) && self.inlinable(v)) {
+            return (0, false);
+        }
+        let Some(bytes) = self.run_room(run.len() * 2) else { return (0, false) };
+        let (g, memo) = (self.g, &mut self.memo);
+        self.e.run(bytes, |w| {
+            for (done, &(k, v)) in run.iter().enumerate() {
+                if !put_inline(w, g, memo, k) {
+                    return (done, false);
+                }
+                if !put_inline(w, g, memo, v) {
+                    return (done, true);
+                }
+            }
+            (run.len(), false)
+        })
+    }
+
+    /// Whether [`put_inline`] would write `v`: looked at before a run is set up, so a container
+    /// met first costs no room zeroed for nothing.
+    #[inline(always)]
+    fn inlinable(&self, v: Value) -> bool {
+        let Value::Ref(id) = v else { return true };
+        match self.g.objects.get(id.index()) {
+            Some(Object::Str(s)) => {
+                (3..=emit::SHORT_COPY).contains(&s.as_bytes().len()) || self.memo.get(id.0).is_some()
+            }
+            Some(_) => self.memo.get(id.0).is_some(),
+            None => false,
+        }
+    }
+
+    /// Whether values are written in runs: from protocol 4 on, and not with a persistent_id
+    /// hook (which must see every value).
+    #[inline(always)]
+    fn runs_apply(&self) -> bool {
+        self.proto() >= 4 && self.opts.persistent_id.is_none()
+    }
+
+    /// The room for a run of at most `wanted` values: at most [`RUN_BYTES`] (zeroed for it, so
+    /// kept near what it writes) and no more than surely fits before a boundary; `None` when
+    /// that is too little for one value.
+    #[inline(always)]
+    fn run_room(&self, wanted: usize) -> Option<usize> {
+        let bytes = self.e.room().min(RUN_BYTES).min(wanted.saturating_mul(emit::RUN_ITEM));
+        (bytes >= emit::RUN_ITEM).then_some(bytes)
     }
 
     /// How many values [`Pickler::written_inline`] may write one after another with no
