@@ -493,7 +493,8 @@ fn markdown(cfg: &Config, r: &Results) -> String {
     if cfg.final_run {
         let _ = writeln!(
             md,
-            "Run on a quiet machine (load average {} at the start, {} at the end).\n",
+            "Final run (`--final`: nothing else was started on the machine while it ran). Load average {} at the \
+             start, {} at the end (one-minute means, so the start still counts what ran just before).\n",
             r.load_before, r.load_after
         );
     } else {
