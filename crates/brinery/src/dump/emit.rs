@@ -200,10 +200,16 @@ impl<S: Sink> Out<S> {
     #[inline(always)]
     fn open_frame(&mut self) {
         if self.framing && self.frame_start.is_none() {
-            self.frame_start = Some(self.buf.len());
-            self.buf.extend_from_slice(&[0; FRAME_HEADER]);
-            self.set_limit();
+            self.open_frame_now();
         }
+    }
+
+    /// Once per frame: kept out of line so every write stays small.
+    #[inline(never)]
+    fn open_frame_now(&mut self) {
+        self.frame_start = Some(self.buf.len());
+        self.buf.extend_from_slice(&[0; FRAME_HEADER]);
+        self.set_limit();
     }
 
     #[inline]
@@ -485,7 +491,17 @@ impl<S: Sink> Out<S> {
         self.memo_len = self.memo_len.wrapping_add(1);
         if self.proto >= 4 {
             self.op(op::MEMOIZE);
-        } else if self.proto >= 1 {
+        } else {
+            self.memo_put_before_4(idx);
+        }
+        idx
+    }
+
+    /// BINPUT, LONG_BINPUT, or protocol 0's PUT: out of line, so the protocol 4+ path stays
+    /// small enough to inline wherever an object is memoized.
+    #[inline(never)]
+    fn memo_put_before_4(&mut self, idx: u32) {
+        if self.proto >= 1 {
             if idx < 256 {
                 self.write(&[op::BINPUT, idx as u8]);
             } else {
@@ -495,7 +511,6 @@ impl<S: Sink> Out<S> {
         } else {
             self.write(format!("p{idx}\n").as_bytes());
         }
-        idx
     }
 
     #[inline(always)]
@@ -508,8 +523,16 @@ impl<S: Sink> Out<S> {
                 self.write(&[op::LONG_BINGET, b[0], b[1], b[2], b[3]]);
             }
         } else {
-            self.write(format!("g{idx}\n").as_bytes());
+            self.text_op('g', idx);
         }
+    }
+
+    /// Protocol 0's text form of an opcode with a decimal argument (GET `g12\n`, INT
+    /// `I12\n`): out of line, as every text path is, so the binary ones stay small.
+    #[cold]
+    #[inline(never)]
+    fn text_op(&mut self, code: char, n: impl std::fmt::Display) {
+        self.write(format!("{code}{n}\n").as_bytes());
     }
 
     /// A bool: NEWTRUE/NEWFALSE from protocol 2, INT `01`/`00` before.
@@ -530,7 +553,7 @@ impl<S: Sink> Out<S> {
                 self.open_frame();
                 push_binint(&mut self.buf, small)
             }
-            Ok(small) => self.write(format!("I{small}\n").as_bytes()),
+            Ok(small) => self.text_op('I', small),
             Err(_) => self.long_le(&i.to_le_bytes(), i),
         }
     }
@@ -538,6 +561,7 @@ impl<S: Sink> Out<S> {
     /// An int past 32 bits and under 256 bytes: LONG1 with minimal two's-complement bytes
     /// (protocol 2+), else the text LONG form. `le` holds the value's little-endian two's
     /// complement, `n` prints it in decimal.
+    #[inline(never)]
     pub(crate) fn long_le(&mut self, le: &[u8], n: impl std::fmt::Display) {
         if self.proto >= 2 {
             self.open_frame();
@@ -554,7 +578,7 @@ impl<S: Sink> Out<S> {
             self.open_frame();
             push_binfloat(&mut self.buf, f);
         } else {
-            self.write(format!("F{}\n", super::float_repr(f)).as_bytes());
+            self.text_op('F', super::float_repr(f));
         }
     }
 

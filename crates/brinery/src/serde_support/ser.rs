@@ -109,13 +109,14 @@ impl<S: Sink> Ser<S> {
 
     // ---- scalars -------------------------------------------------------------------------
 
+    #[inline(always)]
     fn save_bool(&mut self, b: bool) -> Result<()> {
         self.out.boundary()?;
         self.out.bool(b);
         Ok(())
     }
 
-    #[inline]
+    #[inline(always)]
     fn save_i64(&mut self, i: i64) -> Result<()> {
         self.out.boundary()?;
         self.out.int(i);
@@ -149,12 +150,14 @@ impl<S: Sink> Ser<S> {
         Ok(())
     }
 
+    #[inline(always)]
     fn save_f64(&mut self, f: f64) -> Result<()> {
         self.out.boundary()?;
         self.out.float(f);
         Ok(())
     }
 
+    #[inline(always)]
     fn save_none(&mut self) -> Result<()> {
         self.out.boundary()?;
         self.out.op(op::NONE);
@@ -176,7 +179,7 @@ impl<S: Sink> Ser<S> {
     }
 
     /// A str object that is not shared (each Rust string is its own Python object).
-    #[inline]
+    #[inline(always)]
     fn save_str(&mut self, s: &str) -> Result<()> {
         self.out.boundary()?;
         if let Some(slot) = Self::small_slot(s) {
@@ -254,6 +257,7 @@ impl<S: Sink> Ser<S> {
         }
     }
 
+    #[inline(never)]
     fn write_str(&mut self, s: &str) -> Result<()> {
         let proto = self.proto();
         if proto == 0 {
@@ -574,33 +578,42 @@ impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
     type SerializeStruct = Comp<'a, S>;
     type SerializeStructVariant = Comp<'a, S>;
 
+    #[inline(always)]
     fn serialize_bool(self, v: bool) -> Result<()> {
         self.save_bool(v)
     }
+    #[inline(always)]
     fn serialize_i8(self, v: i8) -> Result<()> {
         self.save_i64(v.into())
     }
+    #[inline(always)]
     fn serialize_i16(self, v: i16) -> Result<()> {
         self.save_i64(v.into())
     }
+    #[inline(always)]
     fn serialize_i32(self, v: i32) -> Result<()> {
         self.save_i64(v.into())
     }
+    #[inline(always)]
     fn serialize_i64(self, v: i64) -> Result<()> {
         self.save_i64(v)
     }
     fn serialize_i128(self, v: i128) -> Result<()> {
         self.save_i128(v)
     }
+    #[inline(always)]
     fn serialize_u8(self, v: u8) -> Result<()> {
         self.save_i64(v.into())
     }
+    #[inline(always)]
     fn serialize_u16(self, v: u16) -> Result<()> {
         self.save_i64(v.into())
     }
+    #[inline(always)]
     fn serialize_u32(self, v: u32) -> Result<()> {
         self.save_i64(v.into())
     }
+    #[inline(always)]
     fn serialize_u64(self, v: u64) -> Result<()> {
         match i64::try_from(v) {
             Ok(i) => self.save_i64(i),
@@ -610,9 +623,11 @@ impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
     fn serialize_u128(self, v: u128) -> Result<()> {
         self.save_u128(v)
     }
+    #[inline(always)]
     fn serialize_f32(self, v: f32) -> Result<()> {
         self.save_f64(v.into())
     }
+    #[inline(always)]
     fn serialize_f64(self, v: f64) -> Result<()> {
         self.save_f64(v)
     }
@@ -620,18 +635,22 @@ impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
         let mut buf = [0u8; 4];
         self.save_str(v.encode_utf8(&mut buf))
     }
+    #[inline(always)]
     fn serialize_str(self, v: &str) -> Result<()> {
         self.save_str(v)
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         self.save_bytes(v)
     }
+    #[inline(always)]
     fn serialize_none(self) -> Result<()> {
         self.save_none()
     }
+    #[inline(always)]
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<()> {
         value.serialize(self)
     }
+    #[inline(always)]
     fn serialize_unit(self) -> Result<()> {
         self.save_none()
     }
@@ -641,6 +660,7 @@ impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
     fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<()> {
         self.save_name(variant)
     }
+    #[inline(always)]
     fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _name: &'static str, value: &T) -> Result<()> {
         value.serialize(self)
     }
@@ -704,6 +724,7 @@ impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
 
     /// serde's own loop (`serialize_seq`, then `serialize_element` per item), with the kind of
     /// container known in the loop rather than matched on for every item.
+    #[inline(always)]
     fn collect_seq<I>(self, iter: I) -> Result<()>
     where
         I: IntoIterator,
@@ -745,6 +766,7 @@ impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
 }
 
 impl<S: Sink> Comp<'_, S> {
+    #[inline(always)]
     fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         match &mut self.kind {
             Kind::List(items) => self.ser.list_item(items, value),
@@ -759,6 +781,7 @@ impl<S: Sink> Comp<'_, S> {
         }
     }
 
+    #[inline(always)]
     fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
         match &mut self.kind {
             Kind::Dict(items) | Kind::VariantDict(items) => {
@@ -772,6 +795,7 @@ impl<S: Sink> Comp<'_, S> {
         }
     }
 
+    #[inline(always)]
     fn finish(self) -> Result<()> {
         let ser = self.ser;
         match self.kind {
@@ -801,9 +825,11 @@ impl<S: Sink> Comp<'_, S> {
 impl<S: Sink> ser::SerializeSeq for Comp<'_, S> {
     type Ok = ();
     type Error = Error;
+    #[inline(always)]
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
+    #[inline(always)]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -812,9 +838,11 @@ impl<S: Sink> ser::SerializeSeq for Comp<'_, S> {
 impl<S: Sink> ser::SerializeTuple for Comp<'_, S> {
     type Ok = ();
     type Error = Error;
+    #[inline(always)]
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
+    #[inline(always)]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -823,9 +851,11 @@ impl<S: Sink> ser::SerializeTuple for Comp<'_, S> {
 impl<S: Sink> ser::SerializeTupleStruct for Comp<'_, S> {
     type Ok = ();
     type Error = Error;
+    #[inline(always)]
     fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
+    #[inline(always)]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -834,9 +864,11 @@ impl<S: Sink> ser::SerializeTupleStruct for Comp<'_, S> {
 impl<S: Sink> ser::SerializeTupleVariant for Comp<'_, S> {
     type Ok = ();
     type Error = Error;
+    #[inline(always)]
     fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
+    #[inline(always)]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -845,18 +877,21 @@ impl<S: Sink> ser::SerializeTupleVariant for Comp<'_, S> {
 impl<S: Sink> ser::SerializeMap for Comp<'_, S> {
     type Ok = ();
     type Error = Error;
+    #[inline(always)]
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
         match &mut self.kind {
             Kind::Dict(items) | Kind::VariantDict(items) => self.ser.dict_key(items, key),
             _ => Err(Error::unpicklable("internal: key of a sequence")),
         }
     }
+    #[inline(always)]
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         match &self.kind {
             Kind::Dict(items) | Kind::VariantDict(items) => self.ser.dict_value(items, value),
             _ => Err(Error::unpicklable("internal: value of a sequence")),
         }
     }
+    #[inline(always)]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -865,9 +900,11 @@ impl<S: Sink> ser::SerializeMap for Comp<'_, S> {
 impl<S: Sink> ser::SerializeStruct for Comp<'_, S> {
     type Ok = ();
     type Error = Error;
+    #[inline(always)]
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
         self.field(key, value)
     }
+    #[inline(always)]
     fn end(self) -> Result<()> {
         self.finish()
     }
@@ -876,9 +913,11 @@ impl<S: Sink> ser::SerializeStruct for Comp<'_, S> {
 impl<S: Sink> ser::SerializeStructVariant for Comp<'_, S> {
     type Ok = ();
     type Error = Error;
+    #[inline(always)]
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
         self.field(key, value)
     }
+    #[inline(always)]
     fn end(self) -> Result<()> {
         self.finish()
     }
