@@ -163,7 +163,8 @@ pub(crate) const USAGE: &str = "usage: brinery-bench [--big] [--quick] [--final]
        brinery-bench profile IN OP SECS    loop one op for SECS seconds: decode, encode, roundtrip,
                                            sp-decode, sp-encode, sp-roundtrip (serde-pickle Value),
                                            serde-encode, serde-decode, serde-roundtrip and their sp-
-                                           forms (the 100 000 records; IN is ignored)";
+                                           forms (the 100 000 records; IN is ignored), shape-NAME-encode
+                                           and shape-NAME-decode (NAME: ints, floats, strs, pairs)";
 
 /// The serde-pickle twin of `brinery convert`: read the file, `value_from_slice` with default
 /// options, write with `value_to_writer` (serde-pickle writes protocol 3).
@@ -315,13 +316,13 @@ fn harness(mut cfg: Config) -> Result<(), String> {
 
     // serde.
     let serde = if cfg.only.is_empty() || cfg.only.iter().any(|n| n == "serde") {
-        println!("serde round trip, {} records", records::COUNT);
+        println!("serde: {} records, then simple shapes of as many items", records::COUNT);
         let cpy = wdir.join("records_100k.pkl");
         let r = records::run(&plan, cpy.exists().then_some(cpy.as_path()), &cfg.workdir);
         for row in &r.rows {
             println!(
-                "  {:<12} brinery {:>10}  serde-pickle {:>10}  {}",
-                row.label,
+                "  {:<25} brinery {:>10}  serde-pickle {:>10}  {}",
+                format!("{} {}", row.subject, row.label),
                 report::fmt_outcome(&row.brinery),
                 report::fmt_outcome(&row.serde_pickle),
                 report::fmt_speedup(row.serde_pickle.median(), row.brinery.median()),

@@ -243,7 +243,7 @@ pub fn checks(cfg: &Config, r: &Results) -> Vec<Check> {
         Some(s) => s
             .rows
             .iter()
-            .filter(|row| row.label == "round trip")
+            .filter(|row| row.subject == crate::records::RECORDS && row.label == "round trip")
             .map(|row| {
                 (
                     row.label.to_string(),
@@ -371,7 +371,7 @@ fn svg_chart(cfg: &Config, r: &Results) -> String {
             (Some(s), true) => ["decode", "encode", "round trip"]
                 .iter()
                 .map(|lab| {
-                    let row = s.rows.iter().find(|x| x.label == *lab)?;
+                    let row = s.rows.iter().find(|x| x.subject == crate::records::RECORDS && x.label == *lab)?;
                     ratio(row.serde_pickle.median(), row.brinery.median())
                 })
                 .collect(),
@@ -454,8 +454,8 @@ fn csv(r: &Results) -> String {
     }
     if let Some(sr) = &r.serde {
         for row in &sr.rows {
-            line("serde", "records_100k", row.label, "brinery", &row.brinery, None);
-            line("serde", "records_100k", row.label, "serde-pickle", &row.serde_pickle, None);
+            line("serde", &row.subject, &row.label, "brinery", &row.brinery, None);
+            line("serde", &row.subject, &row.label, "serde-pickle", &row.serde_pickle, None);
         }
     }
     for p in &r.procs {
@@ -620,7 +620,7 @@ fn markdown(cfg: &Config, r: &Results) -> String {
     );
 
     // serde.
-    let _ = writeln!(md, "\n## serde: 100 000 records\n");
+    let _ = writeln!(md, "\n## serde\n");
     match &r.serde {
         None => {
             let _ = writeln!(md, "Not run (`--only` without `serde`).");
@@ -634,7 +634,9 @@ fn markdown(cfg: &Config, r: &Results) -> String {
                  Default::default())`.\n"
             );
             let _ = writeln!(md, "| op | what | brinery | serde-pickle | × serde-pickle |\n|---|---|---:|---:|---:|");
-            for row in &s.rows {
+            let (records, shapes): (Vec<_>, Vec<_>) =
+                s.rows.iter().partition(|row| row.subject == crate::records::RECORDS);
+            for row in records {
                 let _ = writeln!(
                     md,
                     "| {} | {} | {} | {} | {} |",
@@ -657,6 +659,34 @@ fn markdown(cfg: &Config, r: &Results) -> String {
                     None => "was not compared with CPython's",
                 }
             );
+            if !shapes.is_empty() {
+                let _ = writeln!(
+                    md,
+                    "\n### One kind of value at a time\n\nThe same {} items of each shape `v` (ints are `i * 7919`, \
+                     floats `i * 0.5`, strs `\"user{{i}}\"`), so the records' figures can be read field by field. \
+                     Both sides decode serde-pickle's pickle (protocol 3); brinery's encode writes protocol 5, with \
+                     CPython's framing and memo.\n",
+                    if crate::records::COUNT == 100_000 {
+                        "100 000".to_string()
+                    } else {
+                        crate::records::COUNT.to_string()
+                    }
+                );
+                let _ =
+                    writeln!(md, "| op | what | brinery | serde-pickle | × serde-pickle |\n|---|---|---:|---:|---:|");
+                for row in shapes {
+                    let _ = writeln!(
+                        md,
+                        "| {} | {} | {} | {} | {} |",
+                        row.label,
+                        row.what,
+                        notes.outcome(&row.brinery, "brinery"),
+                        notes.outcome(&row.serde_pickle, "serde-pickle"),
+                        fmt_speedup(row.serde_pickle.median(), row.brinery.median())
+                    );
+                }
+                notes.flush(&mut md);
+            }
         }
     }
 

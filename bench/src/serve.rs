@@ -24,6 +24,8 @@ struct Server {
     /// The serde records (kept while encode or round trip is timed) and the pickle decode reads.
     recs: Option<Vec<crate::records::Record>>,
     records_input: Vec<u8>,
+    /// The serde shape being timed, and its pickle.
+    shape: Option<crate::records::ShapeState>,
 }
 
 impl Server {
@@ -35,6 +37,7 @@ impl Server {
             value: None,
             recs: None,
             records_input: Vec::new(),
+            shape: None,
         }
     }
     fn decode(&self) -> Result<Value, String> {
@@ -106,6 +109,24 @@ impl Server {
                 crate::records::serve_op(self.serde_pickle, op, n, &mut self.recs, &self.records_input)?;
                 Ok(format!("{:e}", (clock.now() - t) / n.max(1) as f64))
             }
+            "shape" => {
+                let mut it = arg.split_whitespace();
+                let (Some(name), Some(op), Some(n), Some(clock)) = (it.next(), it.next(), it.next(), it.next()) else {
+                    return Err(format!("bad shape command {arg:?}"));
+                };
+                let shape = crate::records::Shape::parse(name).ok_or(format!("unknown shape {name}"))?;
+                let n: u64 = n.parse().map_err(|e| format!("{n}: {e}"))?;
+                let clock = if clock == "cpu" { Clock::Cpu } else { Clock::Wall };
+                // Build the value and its pickle before the clock starts (once per shape).
+                if self.shape.as_ref().is_none_or(|s| s.shape() != shape) {
+                    self.shape = None;
+                    self.shape = Some(crate::records::ShapeState::new(shape)?);
+                }
+                let state = self.shape.as_ref().ok_or("no shape")?;
+                let t = clock.now();
+                crate::records::serve_shape(self.serde_pickle, op, n, state)?;
+                Ok(format!("{:e}", (clock.now() - t) / n.max(1) as f64))
+            }
             "free" => {
                 self.data = Default::default();
                 self.value = None;
@@ -160,16 +181,17 @@ pub fn profile(args: &[String]) -> Result<(), String> {
     enum Job<'a> {
         Graph(Op),
         Records(&'a str),
+        Shape(crate::records::ShapeState, &'a str),
     }
-    let job = match rest.strip_prefix("serde-") {
-        Some(which) => {
-            s.records_input = crate::records::own_pickle(serde_pickle)?;
-            Job::Records(which)
-        }
-        None => {
-            s.load(input)?;
-            Job::Graph(Op::parse(rest).ok_or(format!("unknown op {op}\n{}", crate::USAGE))?)
-        }
+    let job = if let Some(which) = rest.strip_prefix("serde-") {
+        s.records_input = crate::records::own_pickle(serde_pickle)?;
+        Job::Records(which)
+    } else if let Some((name, which)) = rest.strip_prefix("shape-").and_then(|r| r.split_once('-')) {
+        let shape = crate::records::Shape::parse(name).ok_or(format!("unknown shape {name}"))?;
+        Job::Shape(crate::records::ShapeState::new(shape)?, which)
+    } else {
+        s.load(input)?;
+        Job::Graph(Op::parse(rest).ok_or(format!("unknown op {op}\n{}", crate::USAGE))?)
     };
     let start = std::time::Instant::now();
     let (mut n, mut batch) = (0u64, 1u64);
@@ -178,6 +200,7 @@ pub fn profile(args: &[String]) -> Result<(), String> {
         match job {
             Job::Graph(op) => drop(s.run(op, batch, Clock::Wall)?),
             Job::Records(which) => crate::records::serve_op(serde_pickle, which, batch, &mut s.recs, &s.records_input)?,
+            Job::Shape(ref state, which) => crate::records::serve_shape(serde_pickle, which, batch, state)?,
         }
         n += batch;
         // Batches of ~10 ms keep the loop's own bookkeeping out of the profile.
