@@ -477,6 +477,23 @@ fn csv(r: &Results) -> String {
     s
 }
 
+/// One table of serde rows, with their notes after it.
+fn serde_table(md: &mut String, notes: &mut Notes, rows: &[&crate::records::SerdeRow]) {
+    let _ = writeln!(md, "| op | what | brinery | serde-pickle | × serde-pickle |\n|---|---|---:|---:|---:|");
+    for row in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            row.label,
+            row.what,
+            notes.outcome(&row.brinery, "brinery"),
+            notes.outcome(&row.serde_pickle, "serde-pickle"),
+            fmt_speedup(row.serde_pickle.median(), row.brinery.median())
+        );
+    }
+    notes.flush(md);
+}
+
 fn markdown(cfg: &Config, r: &Results) -> String {
     let m = &r.machine;
     let mut md = String::new();
@@ -633,21 +650,9 @@ fn markdown(cfg: &Config, r: &Results) -> String {
                  and `serde_pickle::to_vec(&v, Default::default())` / `serde_pickle::from_slice(&b, \
                  Default::default())`.\n"
             );
-            let _ = writeln!(md, "| op | what | brinery | serde-pickle | × serde-pickle |\n|---|---|---:|---:|---:|");
             let (records, shapes): (Vec<_>, Vec<_>) =
                 s.rows.iter().partition(|row| row.subject == crate::records::RECORDS);
-            for row in records {
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {} | {} | {} |",
-                    row.label,
-                    row.what,
-                    notes.outcome(&row.brinery, "brinery"),
-                    notes.outcome(&row.serde_pickle, "serde-pickle"),
-                    fmt_speedup(row.serde_pickle.median(), row.brinery.median())
-                );
-            }
-            notes.flush(&mut md);
+            serde_table(&mut md, &mut notes, &records);
             let _ = writeln!(
                 md,
                 "\nSizes: brinery {} (protocol 5), serde-pickle {} (protocol 3). brinery's `to_vec` output {}.",
@@ -672,20 +677,7 @@ fn markdown(cfg: &Config, r: &Results) -> String {
                         crate::records::COUNT.to_string()
                     }
                 );
-                let _ =
-                    writeln!(md, "| op | what | brinery | serde-pickle | × serde-pickle |\n|---|---|---:|---:|---:|");
-                for row in shapes {
-                    let _ = writeln!(
-                        md,
-                        "| {} | {} | {} | {} | {} |",
-                        row.label,
-                        row.what,
-                        notes.outcome(&row.brinery, "brinery"),
-                        notes.outcome(&row.serde_pickle, "serde-pickle"),
-                        fmt_speedup(row.serde_pickle.median(), row.brinery.median())
-                    );
-                }
-                notes.flush(&mut md);
+                serde_table(&mut md, &mut notes, &shapes);
             }
         }
     }

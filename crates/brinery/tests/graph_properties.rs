@@ -255,6 +255,47 @@ for path in sys.argv[1:]:
     paths.iter().map(|p| (read(p), read(&p.with_extension("pkl.cpy")))).collect()
 }
 
+/// Each graph, written by brinery at its protocol, spans more than two frames' worth of bytes,
+/// matches what CPython writes after loading it, and reads back the same.
+fn assert_several_frames_as_cpython(dir: &std::path::Path, cases: &[(Graph, u8)]) {
+    for ((g, proto), (ours, theirs)) in cases.iter().zip(through_cpython(dir, cases)) {
+        assert!(ours.len() > 2 * 65536, "protocol {proto}: only {} bytes", ours.len());
+        assert_eq!(ours, theirs, "protocol {proto}: bytes differ from CPython's");
+        if let Err(e) = isomorphic(g, &brinery::loads(&ours).unwrap()) {
+            panic!("protocol {proto}: read back differs: {e}");
+        }
+    }
+}
+
+/// A graph whose root is a list of `n` values, the `i`th made by `item` (which sees those
+/// before it, to share them).
+fn list_graph(n: usize, mut item: impl FnMut(&mut Graph, usize, &[Value]) -> Value) -> Graph {
+    let mut g = Graph::new();
+    let mut items = Vec::new();
+    for i in 0..n {
+        let v = item(&mut g, i, &items);
+        items.push(v);
+    }
+    let list = g.list(items);
+    g.set_root(list);
+    g
+}
+
+/// A graph whose root is a dict of `n` entries, the `i`th made by `entry` (which sees the
+/// values before it, to share them).
+fn dict_graph(n: usize, mut entry: impl FnMut(&mut Graph, usize, &[Value]) -> (Value, Value)) -> Graph {
+    let mut g = Graph::new();
+    let d = g.dict();
+    let mut values = Vec::new();
+    for i in 0..n {
+        let (key, value) = entry(&mut g, i, &values);
+        values.push(value);
+        g.dict_insert(d, key, value).unwrap();
+    }
+    g.set_root(d);
+    g
+}
+
 /// Lists and dicts of strs up to 255 bytes, memo hits and ints, hundreds of KiB long: the
 /// frames (a new one at the first opcode boundary past 64 KiB) must fall where CPython puts them,
 /// however many values are written between two looks at the room.
@@ -264,43 +305,23 @@ fn frames_around_runs_of_strs_match_cpython_bytes() {
     let text = |i: usize, len: usize| format!("{i:x}-").repeat(len).chars().take(len).collect::<String>();
     let mut cases = Vec::new();
     for proto in 0..=5u8 {
-        let mut g = Graph::new();
-        let mut items: Vec<Value> = Vec::new();
-        for i in 0..1500 {
-            let v = match i % 11 {
-                3 if i > 20 => items[i / 3],
-                7 => Value::Int(i as i64 * 1_000_003),
-                _ => g.str(&text(i, (i * 37) % 253 + 3)),
-            };
-            items.push(v);
-        }
-        let list = g.list(items.clone());
-        g.set_root(list);
-        cases.push((g, proto));
-
-        let mut g = Graph::new();
-        let d = g.dict();
-        let mut values: Vec<Value> = Vec::new();
-        for i in 0..900 {
+        let list = list_graph(1500, |g, i, items| match i % 11 {
+            3 if i > 20 => items[i / 3],
+            7 => Value::Int(i as i64 * 1_000_003),
+            _ => g.str(&text(i, (i * 37) % 253 + 3)),
+        });
+        let dict = dict_graph(900, |g, i, values| {
             let key = g.str(&text(i, (i * 13) % 250 + 5));
             let value = match i % 5 {
                 2 if i > 10 => values[i / 2],
                 4 => Value::Float(i as f64 / 3.0),
                 _ => g.str(&text(i + 7, 100 + (i * 29) % 156)),
             };
-            values.push(value);
-            g.dict_insert(d, key, value).unwrap();
-        }
-        g.set_root(d);
-        cases.push((g, proto));
+            (key, value)
+        });
+        cases.extend([(list, proto), (dict, proto)]);
     }
-    for ((g, proto), (ours, theirs)) in cases.iter().zip(through_cpython(dir.path(), &cases)) {
-        assert!(ours.len() > 2 * 65536, "protocol {proto}: only {} bytes", ours.len());
-        assert_eq!(ours, theirs, "protocol {proto}: bytes differ from CPython's");
-        if let Err(e) = isomorphic(g, &brinery::loads(&ours).unwrap()) {
-            panic!("protocol {proto}: read back differs: {e}");
-        }
-    }
+    assert_several_frames_as_cpython(dir.path(), &cases);
 }
 
 /// Long lists and dicts whose values are every kind the pickler writes in runs (scalars, memo
@@ -314,44 +335,32 @@ fn runs_of_mixed_values_match_cpython_bytes() {
     let int = |i: usize| [i as i64, 300 + i as i64, 70_000 + i as i64, (1 << 40) + i as i64, -(i as i64)][i % 5];
     let mut cases = Vec::new();
     for proto in 0..=5u8 {
-        let mut g = Graph::new();
-        let mut items: Vec<Value> = Vec::new();
-        for i in 0..9000 {
-            let v = match i % 13 {
-                0 | 11 => g.str(&text(i, 3 + i % 30)),
-                1 | 12 if i > 20 => items[i / 2],
-                2 => Value::Int(int(i)),
-                3 => g.str(["a", "é", "", "ab"][i % 4]),
-                4 => g.str(&text(i, 33 + i % 270)),
-                5 => {
-                    let s = g.str(&text(i, 5));
-                    g.list(vec![Value::Int(i as i64), s])
-                }
-                6 => Value::Float(i as f64 / 7.0),
-                7 => [Value::None, Value::Bool(true), Value::Bool(false)][i % 3],
-                8 => {
-                    let s = g.str(&text(i, 4));
-                    g.tuple(vec![s, Value::Int(int(i))])
-                }
-                9 => g.str(&text(i, 32 + i % 2)),
-                10 => {
-                    let d = g.dict();
-                    let k = g.str(&text(i, 6));
-                    g.dict_insert(d, k, Value::Int(int(i))).unwrap();
-                    d
-                }
-                _ => g.str(&text(i, 3)),
-            };
-            items.push(v);
-        }
-        let list = g.list(items.clone());
-        g.set_root(list);
-        cases.push((g, proto));
-
-        let mut g = Graph::new();
-        let d = g.dict();
-        let mut values: Vec<Value> = Vec::new();
-        for i in 0..6000 {
+        let list = list_graph(9000, |g, i, items| match i % 13 {
+            0 | 11 => g.str(&text(i, 3 + i % 30)),
+            1 | 12 if i > 20 => items[i / 2],
+            2 => Value::Int(int(i)),
+            3 => g.str(["a", "é", "", "ab"][i % 4]),
+            4 => g.str(&text(i, 33 + i % 270)),
+            5 => {
+                let s = g.str(&text(i, 5));
+                g.list(vec![Value::Int(i as i64), s])
+            }
+            6 => Value::Float(i as f64 / 7.0),
+            7 => [Value::None, Value::Bool(true), Value::Bool(false)][i % 3],
+            8 => {
+                let s = g.str(&text(i, 4));
+                g.tuple(vec![s, Value::Int(int(i))])
+            }
+            9 => g.str(&text(i, 32 + i % 2)),
+            10 => {
+                let d = g.dict();
+                let k = g.str(&text(i, 6));
+                g.dict_insert(d, k, Value::Int(int(i))).unwrap();
+                d
+            }
+            _ => g.str(&text(i, 3)),
+        });
+        let dict = dict_graph(6000, |g, i, values| {
             let key = match i % 7 {
                 3 => Value::Int(int(i)),
                 5 => g.str(&text(i, 40 + i % 60)),
@@ -373,19 +382,11 @@ fn runs_of_mixed_values_match_cpython_bytes() {
                 7 => Value::Int(int(i)),
                 _ => g.str(&text(i + 7, 3 + i % 30)),
             };
-            values.push(value);
-            g.dict_insert(d, key, value).unwrap();
-        }
-        g.set_root(d);
-        cases.push((g, proto));
+            (key, value)
+        });
+        cases.extend([(list, proto), (dict, proto)]);
     }
-    for ((g, proto), (ours, theirs)) in cases.iter().zip(through_cpython(dir.path(), &cases)) {
-        assert!(ours.len() > 2 * 65536, "protocol {proto}: only {} bytes", ours.len());
-        assert_eq!(ours, theirs, "protocol {proto}: bytes differ from CPython's");
-        if let Err(e) = isomorphic(g, &brinery::loads(&ours).unwrap()) {
-            panic!("protocol {proto}: read back differs: {e}");
-        }
-    }
+    assert_several_frames_as_cpython(dir.path(), &cases);
 }
 
 #[test]

@@ -623,28 +623,9 @@ impl Run<'_> {
     #[inline(always)]
     pub(crate) fn scalar(&mut self, v: Value) -> bool {
         let Some(slot) = self.slot() else { return false };
-        let used = match v {
-            Value::Int(i) => match i32::try_from(i) {
-                Ok(small) => put_binint(slot, small),
-                Err(_) => put_long1(slot, &i.to_le_bytes()),
-            },
-            Value::Float(f) => {
-                slot[0] = op::BINFLOAT;
-                slot[1..9].copy_from_slice(&f.to_be_bytes());
-                9
-            }
-            Value::None => {
-                slot[0] = op::NONE;
-                1
-            }
-            Value::Bool(b) => {
-                slot[0] = if b { op::NEWTRUE } else { op::NEWFALSE };
-                1
-            }
-            Value::Ref(_) => return false,
-        };
+        let used = put_bin_scalar(slot, v);
         self.at += used;
-        true
+        used > 0
     }
 
     /// BINGET or LONG_BINGET; `false` (nothing written) when the room is used up.
@@ -754,6 +735,32 @@ fn push_bin_scalar(buf: &mut Vec<u8>, v: Value) -> bool {
     true
 }
 
+/// A scalar in its protocol 2+ form at the start of `slot` (at least [`MAX_BIN_SCALAR`]
+/// bytes); returns its length, 0 (nothing written) for a reference.
+#[inline(always)]
+fn put_bin_scalar(slot: &mut [u8], v: Value) -> usize {
+    match v {
+        Value::Int(i) => match i32::try_from(i) {
+            Ok(small) => put_binint(slot, small),
+            Err(_) => put_long1(slot, &i.to_le_bytes()),
+        },
+        Value::Float(f) => {
+            slot[0] = op::BINFLOAT;
+            slot[1..9].copy_from_slice(&f.to_be_bytes());
+            9
+        }
+        Value::None => {
+            slot[0] = op::NONE;
+            1
+        }
+        Value::Bool(b) => {
+            slot[0] = if b { op::NEWTRUE } else { op::NEWFALSE };
+            1
+        }
+        Value::Ref(_) => 0,
+    }
+}
+
 /// Scalars of `run` in their protocol 2+ forms into `dst`, which holds [`MAX_BIN_SCALAR`] bytes
 /// for each, up to the first reference; returns how many were written and their length.
 fn write_bin_scalars(dst: &mut [u8], run: &[Value]) -> (usize, usize) {
@@ -771,26 +778,10 @@ fn write_bin_scalars(dst: &mut [u8], run: &[Value]) -> (usize, usize) {
         // Then one item the quads did not take: a short tail, another kind, or a long int.
         let Some(&v) = run.get(n) else { return (n, at) };
         let Some(slot) = dst.get_mut(at..at + MAX_BIN_SCALAR) else { return (n, at) };
-        at += match v {
-            Value::Int(i) => match i32::try_from(i) {
-                Ok(small) => put_binint(slot, small),
-                Err(_) => put_long1(slot, &i.to_le_bytes()),
-            },
-            Value::Float(f) => {
-                slot[0] = op::BINFLOAT;
-                slot[1..9].copy_from_slice(&f.to_be_bytes());
-                9
-            }
-            Value::None => {
-                slot[0] = op::NONE;
-                1
-            }
-            Value::Bool(b) => {
-                slot[0] = if b { op::NEWTRUE } else { op::NEWFALSE };
-                1
-            }
-            Value::Ref(_) => return (n, at),
-        };
+        match put_bin_scalar(slot, v) {
+            0 => return (n, at),
+            used => at += used,
+        }
         n += 1;
     }
 }
