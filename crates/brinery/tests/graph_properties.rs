@@ -60,7 +60,8 @@ fn spec(with_sets: bool) -> impl Strategy<Value = Spec> {
         prop::collection::vec(any::<u8>(), 0..8).prop_map(Spec::ByteArray),
         refs().prop_map(|r| Spec::List(r.iter().map(|i| i.index(usize::MAX)).collect())),
         refs().prop_map(|r| Spec::Tuple(r.iter().map(|i| i.index(usize::MAX)).collect())),
-        prop::collection::vec((key(), any::<prop::sample::Index>()), 0..5)
+        // Up to 11 entries: dicts of 8 or more are written in runs from protocol 4 on.
+        prop::collection::vec((key(), any::<prop::sample::Index>()), 0..12)
             .prop_map(|kv| Spec::Dict(kv.into_iter().map(|(k, i)| (k, i.index(usize::MAX))).collect())),
         sets,
     ]
