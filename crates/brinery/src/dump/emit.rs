@@ -466,13 +466,12 @@ impl<S: Sink> Out<S> {
             // A few fixed-size moves instead of a call to memcpy, whose set-up costs more than
             // the copy at these lengths: room of a constant size is appended, then cut back.
             let start = buf.len();
-            buf.extend_from_slice(&[0; SHORT_COPY + 3]);
-            let room = &mut buf[start..start + SHORT_COPY + 3];
-            room[0] = op::SHORT_BINUNICODE;
-            room[1] = data.len() as u8;
-            copy_short(&mut room[2..], data);
-            room[data.len() + 2] = op::MEMOIZE;
-            buf.truncate(start + data.len() + 3);
+            buf.extend_from_slice(&[0; RUN_ITEM]);
+            let used = match buf[start..].first_chunk_mut() {
+                Some(room) => put_short_str_memoized(room, data),
+                None => 0,
+            };
+            buf.truncate(start + used);
         } else {
             buf.reserve(data.len() + 3);
             buf.extend_from_slice(&[op::SHORT_BINUNICODE, data.len() as u8]);
@@ -647,13 +646,7 @@ impl Run<'_> {
     /// `None` (nothing written) when the room is used up.
     #[inline(always)]
     pub(crate) fn short_str_memoized(&mut self, data: &[u8]) -> Option<u32> {
-        let slot = self.slot()?;
-        let n = data.len().min(SHORT_COPY);
-        slot[0] = op::SHORT_BINUNICODE;
-        slot[1] = n as u8;
-        copy_short(&mut slot[2..], &data[..n]);
-        slot[n + 2] = op::MEMOIZE;
-        self.at += n + 3;
+        self.at += put_short_str_memoized(self.slot()?, data);
         let idx = self.memo_len;
         self.memo_len = idx.wrapping_add(1);
         Some(idx)
@@ -733,6 +726,18 @@ fn push_bin_scalar(buf: &mut Vec<u8>, v: Value) -> bool {
         Value::Ref(_) => return false,
     }
     true
+}
+
+/// SHORT_BINUNICODE of `data` (at most [`SHORT_COPY`] bytes) and MEMOIZE at the start of
+/// `slot`, with fixed-size moves; returns their length.
+#[inline(always)]
+fn put_short_str_memoized(slot: &mut [u8; RUN_ITEM], data: &[u8]) -> usize {
+    let n = data.len().min(SHORT_COPY);
+    slot[0] = op::SHORT_BINUNICODE;
+    slot[1] = n as u8;
+    copy_short(&mut slot[2..], &data[..n]);
+    slot[n + 2] = op::MEMOIZE;
+    n + 3
 }
 
 /// A scalar in its protocol 2+ form at the start of `slot` (at least [`MAX_BIN_SCALAR`]

@@ -196,9 +196,16 @@ const RUN_BYTES: usize = 1024;
 /// more than it saves on a small dict or list.
 const RUN_MIN: u32 = 16;
 
+/// Whether a run writes a str of this text not yet in the memo: 3–32 bytes (three bytes or
+/// more is never one of CPython's shared singletons).
+#[inline(always)]
+fn run_takes_str(text: &[u8]) -> bool {
+    (3..=emit::SHORT_COPY).contains(&text.len())
+}
+
 /// A value of a run (see [`Pickler::items_in_runs`]): a scalar, an arena object already in the
-/// memo, or an arena str of 3–32 bytes (three bytes or more is never a shared singleton);
-/// `false` (nothing written) for any other, or when the run's room is used up.
+/// memo, or an arena str [`run_takes_str`] takes; `false` (nothing written) for any other, or
+/// when the run's room is used up.
 #[inline(always)]
 fn put_inline(w: &mut emit::Run<'_>, g: &Graph, memo: &mut MemoTable, v: Value) -> bool {
     let Value::Ref(id) = v else { return w.scalar(v) };
@@ -208,7 +215,7 @@ fn put_inline(w: &mut emit::Run<'_>, g: &Graph, memo: &mut MemoTable, v: Value) 
         return w.memo_get(idx);
     }
     match obj {
-        Object::Str(s) if (3..=emit::SHORT_COPY).contains(&s.as_bytes().len()) => {
+        Object::Str(s) if run_takes_str(s.as_bytes()) => {
             let Some(idx) = w.short_str_memoized(s.as_bytes()) else { return false };
             memo.insert(id, idx);
             true
@@ -685,9 +692,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     fn inlinable(&self, v: Value) -> bool {
         let Value::Ref(id) = v else { return true };
         match self.g.objects.get(id.index()) {
-            Some(Object::Str(s)) => {
-                (3..=emit::SHORT_COPY).contains(&s.as_bytes().len()) || self.memo.get(id.0).is_some()
-            }
+            Some(Object::Str(s)) => run_takes_str(s.as_bytes()) || self.memo.get(id.0).is_some(),
             Some(_) => self.memo.get(id.0).is_some(),
             None => false,
         }
