@@ -362,6 +362,184 @@ fn structs_and_enums_match_cpython_bytes() {
     c.check(true);
 }
 
+/// Every kind of item a long list holds, for the runs its items are written in (protocol 4+,
+/// 16 items or more): what a run takes and what it refuses and leaves to the usual path.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Mixed {
+    Int(i64),
+    Big(u64),
+    Huge(i128),
+    Float(f64),
+    Bool(bool),
+    Opt(Option<i32>),
+    Str(String),
+    Char(char),
+    Bytes(ByteBuf),
+    Empty(()),
+    One((i32,)),
+    Pair((i32, String)),
+    Triple((u8, f32, bool)),
+    Five((i8, i16, i32, i64, u16)),
+    Point(Point),
+    Record(Record),
+    Animal(Animal),
+    List(Vec<Mixed>),
+    Map(BTreeMap<i32, String>),
+    Keys(BTreeMap<(i32, String), Option<bool>>),
+    Unsized(Unsized<i32>),
+    Flat(Flat),
+    Skippy(Skippy),
+    Newtype(Newtype),
+    TupleStruct(TupleStruct),
+}
+
+#[derive(Serialize)]
+struct Point {
+    x: i32,
+    label: Option<String>,
+    tags: Vec<String>,
+}
+
+/// The `n`th item of a mixed list and its Python expression.
+fn mixed(n: u64) -> (Mixed, String) {
+    let i = n as i64;
+    let text = |len: usize| -> String { (0..len).map(|k| (b'a' + ((n as usize + k) % 26) as u8) as char).collect() };
+    let word = text(3 + n as usize % 30);
+    match n % 29 {
+        0 => {
+            let v =
+                [0, 255, 256, 65535, 65536, -1, 2147483647, 2147483648, -2147483649, i64::MIN][n as usize / 29 % 10];
+            (Mixed::Int(v), v.to_string())
+        }
+        1 => (Mixed::Big(u64::MAX - n), (u64::MAX - n).to_string()),
+        2 => (Mixed::Huge(1 << 100), "2**100".into()),
+        3 => (Mixed::Float(i as f64 / 8.0), format!("{:?}", i as f64 / 8.0)),
+        4 => (Mixed::Bool(n % 2 == 0), if n % 2 == 0 { "True" } else { "False" }.into()),
+        5 => (Mixed::Opt(None), "None".into()),
+        6 => (Mixed::Opt(Some(-i as i32)), (-i).to_string()),
+        // Strs of every length around what a run writes (3–32 bytes by itself, 0–2 when
+        // CPython caches them), non-ASCII ones included.
+        7 => {
+            let s = text(n as usize % 40);
+            (Mixed::Str(s.clone()), format!("S('{s}')"))
+        }
+        8 => {
+            let s = ["é", "ĉ", "日本", "\u{ff}", "ab", "", "x", "€uro"][n as usize / 29 % 8];
+            (Mixed::Str(s.into()), format!("S('{s}')"))
+        }
+        9 => (
+            Mixed::Char(['q', 'é', '€'][n as usize / 29 % 3]),
+            format!("S('{}')", ['q', 'é', '€'][n as usize / 29 % 3]),
+        ),
+        10 => {
+            (Mixed::Bytes(ByteBuf::from(vec![n as u8; n as usize % 3])), format!("B(bytes([{}]) * {})", n as u8, n % 3))
+        }
+        11 => (Mixed::Empty(()), "None".into()),
+        12 => (Mixed::One((-i as i32,)), format!("T({})", -i)),
+        13 => (Mixed::Pair((i as i32, word.clone())), format!("T({i}, S('{word}'))")),
+        14 => (Mixed::Triple((n as u8, 0.5, true)), format!("T({}, 0.5, True)", n as u8)),
+        15 => (Mixed::Five((-1, 300, 70000, 1 << 40, 9)), "T(-1, 300, 70000, 1 << 40, 9)".into()),
+        16 => {
+            let tags: Vec<String> = (0..n as usize % 4).map(&text).collect();
+            let py: Vec<String> = tags.iter().map(|t| format!("S('{t}')")).collect();
+            let label = if n % 3 == 0 { None } else { Some(word.clone()) };
+            let label_py = label.as_ref().map_or("None".into(), |l| format!("S('{l}')"));
+            (
+                Mixed::Point(Point { x: -i as i32, label, tags }),
+                format!("{{I('x'): {}, I('label'): {label_py}, I('tags'): [{}]}}", -i, py.join(", ")),
+            )
+        }
+        17 => (
+            Mixed::Record(Record {
+                id: n,
+                name: word.clone(),
+                score: 0.25,
+                tags: vec!["t".into()],
+                blob: vec![],
+                parent: None,
+                inner: Inner { a: (), b: 1, c: vec![] },
+            }),
+            format!(
+                "{{I('id'): {n}, I('name'): S('{word}'), I('score'): 0.25, I('tags'): [S('t')], I('blob'): b'', \
+                 I('parent'): None, I('inner'): {{I('a'): None, I('b'): 1, I('c'): []}}}}"
+            ),
+        ),
+        18 => match n / 29 % 4 {
+            0 => (Mixed::Animal(Animal::Dog), "I('Dog')".into()),
+            1 => (Mixed::Animal(Animal::AntHive(vec![word.clone()])), format!("{{I('AntHive'): [S('{word}')]}}")),
+            2 => (
+                Mixed::Animal(Animal::Frog(word.clone(), vec![1, -2])),
+                format!("{{I('Frog'): T(S('{word}'), [1, -2])}}"),
+            ),
+            _ => (
+                Mixed::Animal(Animal::Cat { age: 3, name: word.clone() }),
+                format!("{{I('Cat'): {{I('age'): 3, I('name'): S('{word}')}}}}"),
+            ),
+        },
+        19 => {
+            let len = [0, 1, 2, 5, 16, 999, 1000, 1001][n as usize / 29 % 8];
+            let items = (0..len).map(|k| Mixed::Int(k as i64)).collect();
+            (Mixed::List(items), format!("list(range({len}))"))
+        }
+        20 => (Mixed::List(vec![Mixed::List(vec![]), Mixed::Str(word.clone())]), format!("[[], S('{word}')]")),
+        21 => {
+            let len = n as usize % 4;
+            let m: BTreeMap<i32, String> = (0..len as i32).map(|k| (k, text(k as usize + 2))).collect();
+            let py: Vec<String> = m.iter().map(|(k, v)| format!("{k}: S('{v}')")).collect();
+            (Mixed::Map(m), format!("{{{}}}", py.join(", ")))
+        }
+        22 => (
+            Mixed::Keys([((1, word.clone()), Some(true)), ((2, "x".into()), None)].into()),
+            format!("{{T(1, S('{word}')): True, T(2, S('x')): None}}"),
+        ),
+        23 => (Mixed::Unsized(Unsized(vec![1, 2, 3])), "[1, 2, 3]".into()),
+        24 => (Mixed::Flat(Flat { x: 1, rest: [("yy".into(), 2)].into() }), "{I('x'): 1, S('yy'): 2}".into()),
+        25 => (Mixed::Skippy(Skippy { keep: 1, maybe: (n % 2 == 0).then_some(2) }), {
+            if n % 2 == 0 { "{I('keep'): 1, I('maybe'): 2}" } else { "{I('keep'): 1}" }.into()
+        }),
+        26 => (Mixed::Newtype(Newtype(-7)), "-7".into()),
+        27 => (Mixed::TupleStruct(TupleStruct(1, false, word.clone())), format!("T(1, False, S('{word}'))")),
+        _ => {
+            let s = text(33 + n as usize % 70);
+            (Mixed::Str(s.clone()), format!("S('{s}')"))
+        }
+    }
+}
+
+#[test]
+fn long_lists_in_runs_match_cpython_bytes() {
+    let mut c = WriteCases::default();
+    // Mixed items in three orders, so each kind comes first in a run, in its middle and after
+    // a refusal; 6 000 items cross frames and batches of 1 000.
+    for (name, step) in [("mixed", 1), ("mixed_step7", 7), ("mixed_step13", 13)] {
+        let (items, exprs): (Vec<Mixed>, Vec<String>) = (0..6000u64).map(|k| mixed(k * step % 6000)).unzip();
+        c.add(name, &items, &format!("[{}]", exprs.join(", ")));
+    }
+    // The shapes runs are for, long enough for several frames.
+    let floats: Vec<f64> = (0..20_000).map(|i| i as f64 / 3.0).collect();
+    c.add("floats", &floats, "[i / 3 for i in range(20000)]");
+    let pairs: Vec<(u64, f64)> = (0..9000).map(|i| (i << 20, 0.5)).collect();
+    c.add("pairs", &pairs, "[T(i << 20, 0.5) for i in range(9000)]");
+    let points: Vec<Point> =
+        (0..5000).map(|i| Point { x: i, label: Some(format!("p{i}")), tags: vec!["a".into(), "b".into()] }).collect();
+    c.add(
+        "points",
+        &points,
+        "[{I('x'): i, I('label'): S('p%d' % i), I('tags'): [S('a'), S('b')]} for i in range(5000)]",
+    );
+    // Long lists inside a sequence of unknown length, held at its first item.
+    c.add(
+        "unsized_of_long",
+        &Unsized(vec![floats[..100].to_vec(), floats[..50].to_vec()]),
+        "[[i / 3 for i in range(100)], [i / 3 for i in range(50)]]",
+    );
+    // Exactly 16 items (the fewest written in runs), and 15.
+    c.add("sixteen", &vec!["abc"; 16], "[S('abc') for _ in range(16)]");
+    c.add("fifteen", &vec!["abc"; 15], "[S('abc') for _ in range(15)]");
+    c.check(true);
+}
+
 #[test]
 fn large_first_item_of_unsized_sequence_still_loads() {
     // Frames may differ from CPython here (documented); the pickle must still be right.
@@ -387,6 +565,11 @@ fn to_writer_streams_the_same_bytes() {
 fn unhashable_keys_are_refused() {
     let m: BTreeMap<Vec<i32>, i32> = [(vec![1], 1)].into();
     let err = brinery::to_vec(&m).unwrap_err();
+    assert!(err.to_string().contains("hashable"), "{err}");
+    // The same in a long list, whose items are written in runs where they can be.
+    let mut many: Vec<BTreeMap<(i32, Vec<i32>), i32>> = vec![BTreeMap::new(); 40];
+    many[30].insert((1, vec![2]), 3);
+    let err = brinery::to_vec(&many).unwrap_err();
     assert!(err.to_string().contains("hashable"), "{err}");
     let bad_protocol = brinery::to_vec_with(&1, &brinery::SerOptions::new().protocol(6)).unwrap_err();
     assert!(bad_protocol.to_string().contains("protocol"), "{bad_protocol}");

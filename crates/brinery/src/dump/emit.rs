@@ -651,6 +651,46 @@ impl Run<'_> {
         self.memo_len = idx.wrapping_add(1);
         Some(idx)
     }
+
+    /// A few opcodes without arguments (at most [`RUN_ITEM`] bytes); `false` (nothing written)
+    /// when the room is used up.
+    #[inline(always)]
+    pub(crate) fn ops(&mut self, codes: &[u8]) -> bool {
+        let Some(slot) = self.slot() else { return false };
+        let n = codes.len().min(RUN_ITEM);
+        slot[..n].copy_from_slice(&codes[..n]);
+        self.at += n;
+        true
+    }
+
+    /// MEMOIZE; `false` (nothing written) when the room is used up.
+    #[inline(always)]
+    pub(crate) fn memo_put(&mut self) -> bool {
+        let done = self.ops(&[op::MEMOIZE]);
+        self.memo_len = self.memo_len.wrapping_add(done as u32);
+        done
+    }
+
+    /// Where the run stands, for [`Run::rewind`].
+    #[inline(always)]
+    pub(crate) fn mark(&self) -> RunMark {
+        RunMark { at: self.at, memo_len: self.memo_len }
+    }
+
+    /// Forget what was written since `mark`: what follows overwrites it, and the run's end
+    /// cuts whatever is left past the last write.
+    #[inline(always)]
+    pub(crate) fn rewind(&mut self, mark: RunMark) {
+        self.at = mark.at;
+        self.memo_len = mark.memo_len;
+    }
+}
+
+/// A position in a [`Run`] to go back to.
+#[derive(Clone, Copy)]
+pub(crate) struct RunMark {
+    at: usize,
+    memo_len: u32,
 }
 
 impl<S: Sink> Out<S> {

@@ -112,6 +112,7 @@ mod de;
 mod direct;
 mod graph;
 mod natives;
+mod run;
 mod ser;
 mod spare;
 pub(crate) use spare::release_kept;

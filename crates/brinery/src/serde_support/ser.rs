@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 /// Items per APPENDS / SETITEMS batch, as CPython batches them.
-const BATCH: usize = 1000;
+pub(super) const BATCH: usize = 1000;
 
 type NameMap = HashMap<&'static str, u32, foldhash::fast::FixedState>;
 const NAME_CACHE: usize = 256;
@@ -51,16 +51,55 @@ pub(crate) struct Ser<S> {
     pub(crate) out: Out<S>,
     /// Interned identifier strings (field and variant names), by content.
     names: NameMap,
-    /// The same, by address: `(ptr, len, memo index + 1)` in a direct-mapped table, so a
-    /// struct's field names are found without hashing their text.
-    name_cache: Box<[(usize, usize, u32); NAME_CACHE]>,
-    /// Memo indices + 1 of CPython's cached strings: one char below U+0100, and (index 256) "".
-    small: Box<[u32; 257]>,
+    /// The strs fetched from the memo by address or by content, which runs read too.
+    pub(crate) known: Known,
     empty_bytes: Option<u32>,
     g_encode: Option<u32>,
     g_bytes: Option<u32>,
     /// Nonzero while a dict key is being written (only hashable values may appear there).
     in_key: u32,
+}
+
+/// The strs a serializer fetches from the memo rather than writes again: names by address,
+/// CPython's cached one-character strs by content.
+pub(crate) struct Known {
+    /// `(ptr, len, memo index + 1)` of field and variant names in a direct-mapped table, so a
+    /// struct's field names are found without hashing their text.
+    name_cache: Box<[(usize, usize, u32); NAME_CACHE]>,
+    /// Memo indices + 1 of CPython's cached strings: one char below U+0100, and (index 256) "".
+    small: Box<[u32; 257]>,
+}
+
+impl Known {
+    /// The memo index of name `s` when the address cache holds it, else its cache slot.
+    #[inline(always)]
+    pub(crate) fn name(&self, s: &'static str) -> std::result::Result<u32, usize> {
+        let addr = s.as_ptr() as usize;
+        let mixed = (addr as u64 ^ ((s.len() as u64) << 40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let slot = (mixed >> 56) as usize % NAME_CACHE;
+        match self.name_cache[slot] {
+            (a, n, idx) if a == addr && n == s.len() && idx != 0 => Ok(idx - 1),
+            _ => Err(slot),
+        }
+    }
+
+    /// The memo index of the cached str in `slot` (see [`small_slot`]), once written.
+    #[inline(always)]
+    pub(crate) fn small(&self, slot: usize) -> Option<u32> {
+        self.small[slot].checked_sub(1)
+    }
+}
+
+/// The slot of a str CPython keeps one object for, if `s` is one.
+#[inline]
+pub(crate) fn small_slot(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    match b.len() {
+        0 => Some(256),
+        1 => Some(b[0] as usize),
+        2 if b[0] & 0xe0 == 0xc0 => s.chars().next().map(|c| c as usize).filter(|&c| c < 256),
+        _ => None,
+    }
 }
 
 pub(crate) fn to_vec_proto<T: ?Sized + Serialize>(value: &T, protocol: u8) -> Result<Vec<u8>> {
@@ -86,8 +125,7 @@ impl<S: Sink> Ser<S> {
         Ok(Ser {
             out,
             names: NameMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
-            name_cache: Box::new([(0, 0, 0); NAME_CACHE]),
-            small: Box::new([0; 257]),
+            known: Known { name_cache: Box::new([(0, 0, 0); NAME_CACHE]), small: Box::new([0; 257]) },
             empty_bytes: None,
             g_encode: None,
             g_bytes: None,
@@ -166,23 +204,11 @@ impl<S: Sink> Ser<S> {
 
     // ---- strings and bytes ---------------------------------------------------------------
 
-    /// The slot of a str CPython keeps one object for, if `s` is one.
-    #[inline]
-    fn small_slot(s: &str) -> Option<usize> {
-        let b = s.as_bytes();
-        match b.len() {
-            0 => Some(256),
-            1 => Some(b[0] as usize),
-            2 if b[0] & 0xe0 == 0xc0 => s.chars().next().map(|c| c as usize).filter(|&c| c < 256),
-            _ => None,
-        }
-    }
-
     /// A str object that is not shared (each Rust string is its own Python object).
     #[inline(always)]
     fn save_str(&mut self, s: &str) -> Result<()> {
         self.out.boundary()?;
-        if let Some(slot) = Self::small_slot(s) {
+        if let Some(slot) = small_slot(s) {
             return self.save_small(slot, s);
         }
         if self.proto() >= 4 && s.len() < 256 {
@@ -197,10 +223,10 @@ impl<S: Sink> Ser<S> {
 
     #[inline(always)]
     fn save_small(&mut self, slot: usize, s: &str) -> Result<()> {
-        match self.small[slot] {
-            0 => self.save_small_first(slot, s),
-            idx => {
-                self.out.memo_get(idx - 1);
+        match self.known.small(slot) {
+            None => self.save_small_first(slot, s),
+            Some(idx) => {
+                self.out.memo_get(idx);
                 Ok(())
             }
         }
@@ -209,7 +235,7 @@ impl<S: Sink> Ser<S> {
     #[inline(never)]
     fn save_small_first(&mut self, slot: usize, s: &str) -> Result<()> {
         self.write_str(s)?;
-        self.small[slot] = self.out.memo_put() + 1;
+        self.known.small[slot] = self.out.memo_put() + 1;
         Ok(())
     }
 
@@ -218,30 +244,28 @@ impl<S: Sink> Ser<S> {
     #[inline(always)]
     fn save_name(&mut self, s: &'static str) -> Result<()> {
         self.out.boundary()?;
-        let addr = s.as_ptr() as usize;
-        let mixed = (addr as u64 ^ ((s.len() as u64) << 40)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let slot = (mixed >> 56) as usize % NAME_CACHE;
-        let (a, n, idx) = self.name_cache[slot];
-        if a == addr && n == s.len() && idx != 0 {
-            self.out.memo_get(idx - 1);
-            return Ok(());
+        match self.known.name(s) {
+            Ok(idx) => {
+                self.out.memo_get(idx);
+                Ok(())
+            }
+            Err(slot) => self.save_name_first(s, slot),
         }
-        self.save_name_first(s, slot)
     }
 
     /// A name not in the address cache (seen first, or its slot was taken by another).
     #[inline(never)]
     fn save_name_first(&mut self, s: &'static str, slot: usize) -> Result<()> {
         let idx = self.lookup_name(s)?;
-        self.name_cache[slot] = (s.as_ptr() as usize, s.len(), idx + 1);
+        self.known.name_cache[slot] = (s.as_ptr() as usize, s.len(), idx + 1);
         Ok(())
     }
 
     /// Write a name's str, or fetch it when already written; returns its memo index.
     fn lookup_name(&mut self, s: &'static str) -> Result<u32> {
-        if let Some(slot) = Self::small_slot(s) {
+        if let Some(slot) = small_slot(s) {
             self.save_small(slot, s)?;
-            return Ok(self.small[slot] - 1);
+            return Ok(self.known.small[slot] - 1);
         }
         match self.names.get(s) {
             Some(&idx) => {
@@ -454,7 +478,7 @@ impl<S: Sink> Ser<S> {
 
     /// One element of a list.
     #[inline]
-    fn list_item<T: ?Sized + Serialize>(&mut self, items: &mut Items, value: &T) -> Result<()> {
+    pub(super) fn list_item<T: ?Sized + Serialize>(&mut self, items: &mut Items, value: &T) -> Result<()> {
         self.item_start(items, op::APPENDS)?;
         value.serialize(&mut *self)?;
         self.item_end(items, op::APPEND);
@@ -538,9 +562,9 @@ enum Mode {
 
 pub(crate) struct Items {
     mode: Mode,
-    count: usize,
+    pub(super) count: usize,
     /// Items still to come that [`Ser::item_start`] only counts.
-    plain: usize,
+    pub(super) plain: usize,
 }
 
 pub(crate) struct Tuple {
@@ -736,8 +760,12 @@ impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
             _ => None,
         };
         let mut items = self.begin_list(len)?;
-        for item in iter {
-            self.list_item(&mut items, &item)?;
+        if self.proto() >= 4 && len.is_some_and(|n| n >= super::run::RUN_MIN) {
+            self.list_items_in_runs(&mut items, iter)?;
+        } else {
+            for item in iter {
+                self.list_item(&mut items, &item)?;
+            }
         }
         self.end_items(items, op::APPEND, op::APPENDS, false);
         Ok(())

@@ -1,0 +1,529 @@
+//! Long sequences written in runs (see [`Run`]): their items go into zeroed room with a local
+//! index, so the buffer's length is not stored and read back for every opcode, the chain that
+//! bounds writing one opcode at a time.
+//!
+//! [`RunSer`] is a serializer that takes what it can write from the run alone (scalars, short
+//! strs, names and cached strs already in the memo, tuples, lists, dicts and structs of those)
+//! and refuses the rest. A refused item is rewound, so nothing of it stays, and is written the
+//! usual way; the bytes are the same either way.
+
+use super::ser::{small_slot, Items, Known, Ser, BATCH};
+use crate::dump::emit::{Run, Sink, RUN_ITEM, SHORT_COPY};
+use crate::error::Result;
+use crate::opcodes::op;
+use crate::Value;
+use serde::ser::{self, Serialize};
+use std::fmt;
+
+/// Sequences of at least this many items are written in runs: below it, zeroing the room
+/// costs more than it saves.
+pub(super) const RUN_MIN: usize = 16;
+
+/// The most room one run zeroes (as the graph pickler's runs).
+const RUN_BYTES: usize = 1024;
+
+/// A run that took fewer items than this before refusing one counts as a miss: the next
+/// `2^misses - 1` items are written the usual way before a run is tried again, so a sequence
+/// whose items a run cannot take does not pay for zeroed room per item.
+const RUN_FEW: usize = 4;
+
+impl<S: Sink> Ser<S> {
+    /// The items of a list already begun in batches (protocol 4+), in runs where they can be.
+    #[inline(never)]
+    pub(super) fn list_items_in_runs<I>(&mut self, items: &mut Items, mut iter: I) -> Result<()>
+    where
+        I: Iterator,
+        I::Item: Serialize,
+    {
+        let (mut skip, mut misses) = (0u32, 0u32);
+        while let Some(mut item) = iter.next() {
+            let bytes = self.out.room().min(RUN_BYTES);
+            if skip == 0 && items.plain > 0 && bytes >= 2 * RUN_ITEM {
+                let Ser { out, known, .. } = self;
+                let (taken, left) = out.run(bytes, |run| take_items(run, known, items, item, &mut iter));
+                (skip, misses) = match taken {
+                    0..RUN_FEW if left.is_some() => (1 << misses.min(10), misses + 1),
+                    _ => (0, 0),
+                };
+                match left {
+                    Some(refused) => item = refused,
+                    None => continue,
+                }
+            }
+            skip = skip.saturating_sub(1);
+            self.list_item(items, &item)?;
+        }
+        Ok(())
+    }
+}
+
+/// Items from `first` on, into `run` while it takes them and the batch has room; returns how
+/// many it took and the one it refused, if any.
+#[inline(always)]
+fn take_items<I>(
+    run: &mut Run<'_>,
+    known: &Known,
+    items: &mut Items,
+    first: I::Item,
+    iter: &mut I,
+) -> (usize, Option<I::Item>)
+where
+    I: Iterator,
+    I::Item: Serialize,
+{
+    let mut item = first;
+    let mut taken = 0;
+    loop {
+        let mark = run.mark();
+        if item.serialize(RunSer { run: &mut *run, known, in_key: false }).is_err() {
+            run.rewind(mark);
+            return (taken, Some(item));
+        }
+        taken += 1;
+        items.count += 1;
+        items.plain -= 1;
+        if items.plain == 0 {
+            return (taken, None);
+        }
+        match iter.next() {
+            Some(next) => item = next,
+            None => return (taken, None),
+        }
+    }
+}
+
+/// What a run did not take; the value is written the usual way instead.
+#[derive(Debug)]
+pub(crate) struct Refused;
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not written in a run")
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl ser::Error for Refused {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Refused
+    }
+}
+
+type Took = std::result::Result<(), Refused>;
+
+#[inline(always)]
+fn took(written: bool) -> Took {
+    if written {
+        Ok(())
+    } else {
+        Err(Refused)
+    }
+}
+
+/// A serializer into a [`Run`], writing what [`Ser`] writes at protocol 4+ for the values it
+/// takes. It only reads the serializer's [`Known`] strs: a str that would be written and
+/// remembered there is refused.
+pub(crate) struct RunSer<'r, 'b> {
+    run: &'r mut Run<'b>,
+    known: &'r Known,
+    /// Inside a dict key, where lists and dicts are refused (the usual path says why).
+    in_key: bool,
+}
+
+impl<'r, 'b> RunSer<'r, 'b> {
+    #[inline(always)]
+    fn scalar(self, v: Value) -> Took {
+        took(self.run.scalar(v))
+    }
+
+    #[inline(always)]
+    fn int(self, i: impl TryInto<i64>) -> Took {
+        match i.try_into() {
+            Ok(i) => self.scalar(Value::Int(i)),
+            Err(_) => Err(Refused),
+        }
+    }
+
+    #[inline(always)]
+    fn name(self, s: &'static str) -> Took {
+        match self.known.name(s) {
+            Ok(idx) => took(self.run.memo_get(idx)),
+            Err(_) => Err(Refused),
+        }
+    }
+
+    /// A container's opening (`EMPTY_LIST`/`EMPTY_DICT`, MEMOIZE, and MARK before two items or
+    /// more), or, with `variant`, the `{variant: ...}` dict around it first.
+    #[inline(always)]
+    fn begin(
+        self,
+        kind: Kind,
+        len: usize,
+        variant: Option<&'static str>,
+    ) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+        let RunSer { run, known, in_key } = self;
+        if let Some(name) = variant {
+            if in_key || !run.ops(&[op::EMPTY_DICT]) || !run.memo_put() {
+                return Err(Refused);
+            }
+            RunSer { run: &mut *run, known, in_key }.name(name)?;
+        }
+        let open = match kind {
+            // A list or dict of a whole batch never fits in a run's room anyway; refusing it
+            // here keeps the usual path's batching the only one.
+            Kind::List | Kind::Dict if in_key || len >= BATCH => return Err(Refused),
+            Kind::List => op::EMPTY_LIST,
+            Kind::Dict => op::EMPTY_DICT,
+            Kind::Tuple => {
+                let ok = match len {
+                    0 => run.ops(&[op::EMPTY_TUPLE]),
+                    1..=3 => true,
+                    _ => run.ops(&[op::MARK]),
+                };
+                return took(ok).map(|()| RunComp {
+                    run,
+                    known,
+                    in_key,
+                    kind,
+                    len,
+                    count: 0,
+                    variant: variant.is_some(),
+                });
+            }
+        };
+        if !run.ops(&[open]) || !run.memo_put() || (len >= 2 && !run.ops(&[op::MARK])) {
+            return Err(Refused);
+        }
+        Ok(RunComp { run, known, in_key, kind, len, count: 0, variant: variant.is_some() })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    List,
+    Dict,
+    Tuple,
+}
+
+/// A list, dict, struct or tuple being written into a run.
+pub(crate) struct RunComp<'r, 'b> {
+    run: &'r mut Run<'b>,
+    known: &'r Known,
+    in_key: bool,
+    kind: Kind,
+    len: usize,
+    count: usize,
+    /// Inside a `{variant: ...}` dict, closed by a SETITEM after this.
+    variant: bool,
+}
+
+impl RunComp<'_, '_> {
+    #[inline(always)]
+    fn value<T: ?Sized + Serialize>(&mut self, value: &T, in_key: bool) -> Took {
+        value.serialize(RunSer { run: &mut *self.run, known: self.known, in_key })
+    }
+
+    /// An element of a list or tuple.
+    #[inline(always)]
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+        self.count += 1;
+        // A tuple's items are hashable in a key only if they are; a list is never in one.
+        self.value(value, self.in_key && self.kind == Kind::Tuple)
+    }
+
+    #[inline(always)]
+    fn key<T: ?Sized + Serialize>(&mut self, key: &T) -> Took {
+        self.count += 1;
+        self.value(key, true)
+    }
+
+    #[inline(always)]
+    fn field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Took {
+        self.count += 1;
+        RunSer { run: &mut *self.run, known: self.known, in_key: false }.name(name)?;
+        self.value(value, false)
+    }
+
+    /// The closing opcodes, when the items were as many as announced (the usual path deals
+    /// with any other count).
+    #[inline(always)]
+    fn end(self) -> Took {
+        if self.count != self.len {
+            return Err(Refused);
+        }
+        let run = self.run;
+        let closed = match (self.kind, self.len) {
+            (Kind::Tuple, 0) => true,
+            (Kind::Tuple, 1) => run.ops(&[op::TUPLE1]) && run.memo_put(),
+            (Kind::Tuple, 2) => run.ops(&[op::TUPLE2]) && run.memo_put(),
+            (Kind::Tuple, 3) => run.ops(&[op::TUPLE3]) && run.memo_put(),
+            (Kind::Tuple, _) => run.ops(&[op::TUPLE]) && run.memo_put(),
+            (_, 0) => true,
+            (Kind::List, 1) => run.ops(&[op::APPEND]),
+            (Kind::List, _) => run.ops(&[op::APPENDS]),
+            (Kind::Dict, 1) => run.ops(&[op::SETITEM]),
+            (Kind::Dict, _) => run.ops(&[op::SETITEMS]),
+        };
+        took(closed && (!self.variant || run.ops(&[op::SETITEM])))
+    }
+}
+
+impl<'r, 'b> ser::Serializer for RunSer<'r, 'b> {
+    type Ok = ();
+    type Error = Refused;
+    type SerializeSeq = RunComp<'r, 'b>;
+    type SerializeTuple = RunComp<'r, 'b>;
+    type SerializeTupleStruct = RunComp<'r, 'b>;
+    type SerializeTupleVariant = RunComp<'r, 'b>;
+    type SerializeMap = RunComp<'r, 'b>;
+    type SerializeStruct = RunComp<'r, 'b>;
+    type SerializeStructVariant = RunComp<'r, 'b>;
+
+    #[inline(always)]
+    fn serialize_bool(self, v: bool) -> Took {
+        self.scalar(Value::Bool(v))
+    }
+    #[inline(always)]
+    fn serialize_i8(self, v: i8) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_i16(self, v: i16) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_i32(self, v: i32) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_i64(self, v: i64) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_i128(self, v: i128) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_u8(self, v: u8) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_u16(self, v: u16) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_u32(self, v: u32) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_u64(self, v: u64) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_u128(self, v: u128) -> Took {
+        self.int(v)
+    }
+    #[inline(always)]
+    fn serialize_f32(self, v: f32) -> Took {
+        self.scalar(Value::Float(v.into()))
+    }
+    #[inline(always)]
+    fn serialize_f64(self, v: f64) -> Took {
+        self.scalar(Value::Float(v))
+    }
+    #[inline(always)]
+    fn serialize_char(self, v: char) -> Took {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    #[inline(always)]
+    fn serialize_str(self, s: &str) -> Took {
+        match small_slot(s) {
+            Some(slot) => match self.known.small(slot) {
+                Some(idx) => took(self.run.memo_get(idx)),
+                None => Err(Refused),
+            },
+            None if s.len() <= SHORT_COPY => took(self.run.short_str_memoized(s.as_bytes()).is_some()),
+            None => Err(Refused),
+        }
+    }
+    #[inline(always)]
+    fn serialize_bytes(self, _: &[u8]) -> Took {
+        Err(Refused)
+    }
+    #[inline(always)]
+    fn serialize_none(self) -> Took {
+        self.scalar(Value::None)
+    }
+    #[inline(always)]
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Took {
+        value.serialize(self)
+    }
+    #[inline(always)]
+    fn serialize_unit(self) -> Took {
+        self.scalar(Value::None)
+    }
+    #[inline(always)]
+    fn serialize_unit_struct(self, _: &'static str) -> Took {
+        self.scalar(Value::None)
+    }
+    #[inline(always)]
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Took {
+        self.name(variant)
+    }
+    #[inline(always)]
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _: &'static str, value: &T) -> Took {
+        value.serialize(self)
+    }
+    #[inline(always)]
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Took {
+        let RunSer { run, known, in_key } = self;
+        if in_key || !run.ops(&[op::EMPTY_DICT]) || !run.memo_put() {
+            return Err(Refused);
+        }
+        RunSer { run: &mut *run, known, in_key }.name(variant)?;
+        value.serialize(RunSer { run: &mut *run, known, in_key })?;
+        took(run.ops(&[op::SETITEM]))
+    }
+    #[inline(always)]
+    fn serialize_seq(self, len: Option<usize>) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+        self.begin(Kind::List, len.ok_or(Refused)?, None)
+    }
+    #[inline(always)]
+    fn serialize_tuple(self, len: usize) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+        self.begin(Kind::Tuple, len, None)
+    }
+    #[inline(always)]
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+        self.begin(Kind::Tuple, len, None)
+    }
+    #[inline(always)]
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+        self.begin(Kind::Tuple, len, Some(variant))
+    }
+    #[inline(always)]
+    fn serialize_map(self, len: Option<usize>) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+        self.begin(Kind::Dict, len.ok_or(Refused)?, None)
+    }
+    #[inline(always)]
+    fn serialize_struct(self, _: &'static str, len: usize) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+        self.begin(Kind::Dict, len, None)
+    }
+    #[inline(always)]
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+        self.begin(Kind::Dict, len, Some(variant))
+    }
+}
+
+impl ser::SerializeSeq for RunComp<'_, '_> {
+    type Ok = ();
+    type Error = Refused;
+    #[inline(always)]
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+        self.element(value)
+    }
+    #[inline(always)]
+    fn end(self) -> Took {
+        RunComp::end(self)
+    }
+}
+
+impl ser::SerializeTuple for RunComp<'_, '_> {
+    type Ok = ();
+    type Error = Refused;
+    #[inline(always)]
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+        self.element(value)
+    }
+    #[inline(always)]
+    fn end(self) -> Took {
+        RunComp::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for RunComp<'_, '_> {
+    type Ok = ();
+    type Error = Refused;
+    #[inline(always)]
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+        self.element(value)
+    }
+    #[inline(always)]
+    fn end(self) -> Took {
+        RunComp::end(self)
+    }
+}
+
+impl ser::SerializeTupleVariant for RunComp<'_, '_> {
+    type Ok = ();
+    type Error = Refused;
+    #[inline(always)]
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+        self.element(value)
+    }
+    #[inline(always)]
+    fn end(self) -> Took {
+        RunComp::end(self)
+    }
+}
+
+impl ser::SerializeMap for RunComp<'_, '_> {
+    type Ok = ();
+    type Error = Refused;
+    #[inline(always)]
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Took {
+        self.key(key)
+    }
+    #[inline(always)]
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+        self.value(value, false)
+    }
+    #[inline(always)]
+    fn end(self) -> Took {
+        RunComp::end(self)
+    }
+}
+
+impl ser::SerializeStruct for RunComp<'_, '_> {
+    type Ok = ();
+    type Error = Refused;
+    #[inline(always)]
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Took {
+        self.field(name, value)
+    }
+    #[inline(always)]
+    fn end(self) -> Took {
+        RunComp::end(self)
+    }
+}
+
+impl ser::SerializeStructVariant for RunComp<'_, '_> {
+    type Ok = ();
+    type Error = Refused;
+    #[inline(always)]
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Took {
+        self.field(name, value)
+    }
+    #[inline(always)]
+    fn end(self) -> Took {
+        RunComp::end(self)
+    }
+}
