@@ -164,7 +164,7 @@ pub(crate) const USAGE: &str = "usage: brinery-bench [--big] [--quick] [--final]
                                            sp-decode, sp-encode, sp-roundtrip (serde-pickle Value),
                                            serde-encode, serde-decode, serde-roundtrip and their sp-
                                            forms (the 100 000 records; IN is ignored), shape-NAME-encode
-                                           and shape-NAME-decode (NAME: ints, floats, strs, pairs)";
+                                           and shape-NAME-decode (NAME: ints, floats, strs, pairs, map)";
 
 /// The serde-pickle twin of `brinery convert`: read the file, `value_from_slice` with default
 /// options, write with `value_to_writer` (serde-pickle writes protocol 3).

@@ -4,6 +4,7 @@
 use crate::measure::{failing, interleaved, Outcome, Plan};
 use crate::python::Python;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::Path;
 
@@ -90,10 +91,11 @@ pub enum Shape {
     Floats,
     Strs,
     Pairs,
+    Map,
 }
 
 impl Shape {
-    pub const ALL: [Shape; 4] = [Shape::Ints, Shape::Floats, Shape::Strs, Shape::Pairs];
+    pub const ALL: [Shape; 5] = [Shape::Ints, Shape::Floats, Shape::Strs, Shape::Pairs, Shape::Map];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -101,6 +103,7 @@ impl Shape {
             Shape::Floats => "floats",
             Shape::Strs => "strs",
             Shape::Pairs => "pairs",
+            Shape::Map => "map",
         }
     }
 
@@ -111,6 +114,7 @@ impl Shape {
             Shape::Floats => "Vec<f64>",
             Shape::Strs => "Vec<String>",
             Shape::Pairs => "Vec<(u64, f64)>",
+            Shape::Map => "BTreeMap<String, u64>",
         }
     }
 
@@ -125,6 +129,7 @@ impl Shape {
             Shape::Floats => ShapeData::Floats((0..n).map(|i| i as f64 * 0.5).collect()),
             Shape::Strs => ShapeData::Strs((0..n).map(|i| format!("user{i}")).collect()),
             Shape::Pairs => ShapeData::Pairs((0..n).map(|i| (i, i as f64 * 0.25)).collect()),
+            Shape::Map => ShapeData::Map((0..n).map(|i| (format!("user{i}"), i * 7919)).collect()),
         }
     }
 }
@@ -142,6 +147,7 @@ enum ShapeData {
     Floats(Vec<f64>),
     Strs(Vec<String>),
     Pairs(Vec<(u64, f64)>),
+    Map(BTreeMap<String, u64>),
 }
 
 impl ShapeState {
@@ -170,6 +176,7 @@ fn encode(serde_pickle: bool, data: &ShapeData) -> Result<Vec<u8>, String> {
         ShapeData::Floats(v) => one(serde_pickle, black_box(v)),
         ShapeData::Strs(v) => one(serde_pickle, black_box(v)),
         ShapeData::Pairs(v) => one(serde_pickle, black_box(v)),
+        ShapeData::Map(v) => one(serde_pickle, black_box(v)),
     }
 }
 
@@ -188,6 +195,7 @@ fn decode(serde_pickle: bool, shape: Shape, input: &[u8]) -> Result<ShapeData, S
         Shape::Floats => ShapeData::Floats(one(serde_pickle, b)?),
         Shape::Strs => ShapeData::Strs(one(serde_pickle, b)?),
         Shape::Pairs => ShapeData::Pairs(one(serde_pickle, b)?),
+        Shape::Map => ShapeData::Map(one(serde_pickle, b)?),
     })
 }
 

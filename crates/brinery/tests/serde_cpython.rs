@@ -507,6 +507,29 @@ fn mixed(n: u64) -> (Mixed, String) {
     }
 }
 
+/// A dict of these entries, in this order, with its length known.
+struct Entries(Vec<(Mixed, Mixed)>);
+
+impl Serialize for Entries {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+/// A key for the `n`th entry of a mixed dict, of every hashable kind, and its Python expression.
+fn mixed_key(n: u64) -> (Mixed, String) {
+    let long = "k".repeat(40);
+    match n % 7 {
+        0 => (Mixed::Int(n as i64), n.to_string()),
+        1 => (Mixed::Str(format!("k{n}")), format!("S('k{n}')")),
+        2 => (Mixed::Str(format!("{long}{n}")), format!("S('{long}{n}')")),
+        3 => (Mixed::Pair((n as i32, "x".into())), format!("T({n}, S('x'))")),
+        4 => (Mixed::Bytes(ByteBuf::from(format!("k{n}").into_bytes())), format!("B(b'k{n}')")),
+        5 => (Mixed::Float(n as f64 + 0.5), format!("{:?}", n as f64 + 0.5)),
+        _ => (Mixed::Five((1, 2, 3, n as i64, 4)), format!("T(1, 2, 3, {n}, 4)")),
+    }
+}
+
 #[test]
 fn long_lists_in_runs_match_cpython_bytes() {
     let mut c = WriteCases::default();
@@ -534,7 +557,20 @@ fn long_lists_in_runs_match_cpython_bytes() {
         &Unsized(vec![floats[..100].to_vec(), floats[..50].to_vec()]),
         "[[i / 3 for i in range(100)], [i / 3 for i in range(50)]]",
     );
-    // Exactly 16 items (the fewest written in runs), and 15.
+    // Dicts: every hashable kind of key, every kind of value.
+    let (entries, exprs): (Vec<(Mixed, Mixed)>, Vec<String>) = (0..4000u64)
+        .map(|n| {
+            let ((k, kx), (v, vx)) = (mixed_key(n), mixed(n * 7 % 4000));
+            ((k, v), format!("{kx}: {vx}"))
+        })
+        .unzip();
+    c.add("mixed_dict", &Entries(entries), &format!("{{{}}}", exprs.join(", ")));
+    let scores: BTreeMap<String, f64> = (0..9000).map(|i| (format!("user{i:05}"), i as f64)).collect();
+    c.add("scores", &scores, "{S('user%05d' % i): float(i) for i in range(9000)}");
+    // Exactly 16 items (the fewest written in runs), and 15; 8 entries and 7.
+    let dict = |n: i32| (0..n).map(|i| (i, "ab")).collect::<BTreeMap<_, _>>();
+    c.add("eight", &dict(8), "{i: S('ab') for i in range(8)}");
+    c.add("seven", &dict(7), "{i: S('ab') for i in range(7)}");
     c.add("sixteen", &vec!["abc"; 16], "[S('abc') for _ in range(16)]");
     c.add("fifteen", &vec!["abc"; 15], "[S('abc') for _ in range(15)]");
     c.check(true);
@@ -570,6 +606,11 @@ fn unhashable_keys_are_refused() {
     let mut many: Vec<BTreeMap<(i32, Vec<i32>), i32>> = vec![BTreeMap::new(); 40];
     many[30].insert((1, vec![2]), 3);
     let err = brinery::to_vec(&many).unwrap_err();
+    assert!(err.to_string().contains("hashable"), "{err}");
+    let mut entries: Vec<(Mixed, Mixed)> = (0..20).map(|i| (Mixed::Int(i), Mixed::Int(i))).collect();
+    entries[12].0 = Mixed::Pair((1, "x".into()));
+    entries[13].0 = Mixed::List(vec![]);
+    let err = brinery::to_vec(&Entries(entries)).unwrap_err();
     assert!(err.to_string().contains("hashable"), "{err}");
     let bad_protocol = brinery::to_vec_with(&1, &brinery::SerOptions::new().protocol(6)).unwrap_err();
     assert!(bad_protocol.to_string().contains("protocol"), "{bad_protocol}");

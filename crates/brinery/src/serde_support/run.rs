@@ -15,67 +15,102 @@ use crate::Value;
 use serde::ser::{self, Serialize};
 use std::fmt;
 
-/// Sequences of at least this many items are written in runs: below it, zeroing the room
-/// costs more than it saves.
+/// Lists of at least this many items, and dicts of at least this many entries, are written
+/// in runs: below it, zeroing the room costs more than it saves.
 pub(super) const RUN_MIN: usize = 16;
+pub(super) const RUN_MIN_ENTRIES: usize = 8;
 
 /// The most room one run zeroes (as the graph pickler's runs).
 const RUN_BYTES: usize = 1024;
 
 /// A run that took fewer items than this before refusing one counts as a miss: the next
-/// `2^misses - 1` items are written the usual way before a run is tried again, so a sequence
-/// whose items a run cannot take does not pay for zeroed room per item.
+/// `2^misses` items are written the usual way before a run is tried again, so a sequence whose
+/// items a run cannot take does not pay for zeroed room per item.
 const RUN_FEW: usize = 4;
 
 impl<S: Sink> Ser<S> {
     /// The items of a list already begun in batches (protocol 4+), in runs where they can be.
     #[inline(never)]
-    pub(super) fn list_items_in_runs<I>(&mut self, items: &mut Items, mut iter: I) -> Result<()>
+    pub(super) fn list_items_in_runs<I>(&mut self, items: &mut Items, iter: I) -> Result<()>
     where
         I: Iterator,
         I::Item: Serialize,
     {
+        self.in_runs(items, iter, |item, run| item.serialize(run), |ser, items, item| ser.list_item(items, &item))
+    }
+
+    /// The entries of a dict already begun in batches (protocol 4+), in runs where they can be.
+    #[inline(never)]
+    pub(super) fn entries_in_runs<K, V, I>(&mut self, items: &mut Items, iter: I) -> Result<()>
+    where
+        K: Serialize,
+        V: Serialize,
+        I: Iterator<Item = (K, V)>,
+    {
+        self.in_runs(
+            items,
+            iter,
+            |(key, value), run| {
+                key.serialize(RunSer { run: &mut *run.run, known: run.known, in_key: true })?;
+                value.serialize(run)
+            },
+            |ser, items, (key, value)| {
+                ser.dict_key(items, &key)?;
+                ser.dict_value(items, &value)
+            },
+        )
+    }
+
+    /// Items from `iter`, each written by `in_run` into a run, or by `usual` when a run refuses
+    /// it or none is tried.
+    #[inline(always)]
+    fn in_runs<T>(
+        &mut self,
+        items: &mut Items,
+        mut iter: impl Iterator<Item = T>,
+        in_run: impl Fn(&T, RunSer<'_, '_>) -> Took,
+        usual: impl Fn(&mut Self, &mut Items, T) -> Result<()>,
+    ) -> Result<()> {
         let (mut skip, mut misses) = (0u32, 0u32);
-        while let Some(mut item) = iter.next() {
-            let bytes = self.out.room().min(RUN_BYTES);
-            if skip == 0 && items.plain > 0 && bytes >= 2 * RUN_ITEM {
-                let Ser { out, known, .. } = self;
-                let (taken, left) = out.run(bytes, |run| take_items(run, known, items, item, &mut iter));
-                (skip, misses) = match taken {
-                    0..RUN_FEW if left.is_some() => (1 << misses.min(10), misses + 1),
-                    _ => (0, 0),
-                };
-                match left {
-                    Some(refused) => item = refused,
-                    None => continue,
+        loop {
+            // No room while skipping or at a batch's end: the run then refuses the next item,
+            // so `take_items` is the only place that fetches items (and `next` is inlined).
+            let bytes = match self.out.room().min(RUN_BYTES) {
+                bytes if skip == 0 && items.plain > 0 && bytes >= 2 * RUN_ITEM => bytes,
+                _ => 0,
+            };
+            let Ser { out, known, .. } = self;
+            let (taken, left) = out.run(bytes, |run| take_items(run, known, items, &mut iter, &in_run));
+            let Some(item) = left else {
+                if taken == 0 {
+                    return Ok(());
                 }
+                (skip, misses) = (0, 0);
+                continue;
+            };
+            if bytes > 0 {
+                (skip, misses) = if taken < RUN_FEW { (1 << misses.min(10), misses + 1) } else { (0, 0) };
             }
             skip = skip.saturating_sub(1);
-            self.list_item(items, &item)?;
+            usual(self, items, item)?;
         }
-        Ok(())
     }
 }
 
-/// Items from `first` on, into `run` while it takes them and the batch has room; returns how
-/// many it took and the one it refused, if any.
+/// Items from `iter` into `run` while it takes them and the batch has room; returns how many
+/// it took and the one it refused, if any. None taken and none refused: `iter` is done.
 #[inline(always)]
-fn take_items<I>(
+fn take_items<T>(
     run: &mut Run<'_>,
     known: &Known,
     items: &mut Items,
-    first: I::Item,
-    iter: &mut I,
-) -> (usize, Option<I::Item>)
-where
-    I: Iterator,
-    I::Item: Serialize,
-{
-    let mut item = first;
+    iter: &mut impl Iterator<Item = T>,
+    in_run: &impl Fn(&T, RunSer<'_, '_>) -> Took,
+) -> (usize, Option<T>) {
     let mut taken = 0;
-    loop {
+    for item in iter.by_ref() {
         let mark = run.mark();
-        if item.serialize(RunSer { run: &mut *run, known, in_key: false }).is_err() {
+        if in_run(&item, RunSer { run: &mut *run, known, in_key: false }).is_err() {
             run.rewind(mark);
             return (taken, Some(item));
         }
@@ -83,13 +118,10 @@ where
         items.count += 1;
         items.plain -= 1;
         if items.plain == 0 {
-            return (taken, None);
-        }
-        match iter.next() {
-            Some(next) => item = next,
-            None => return (taken, None),
+            break;
         }
     }
+    (taken, None)
 }
 
 /// What a run did not take; the value is written the usual way instead.

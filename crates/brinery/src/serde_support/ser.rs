@@ -487,7 +487,7 @@ impl<S: Sink> Ser<S> {
 
     /// A dict's key; only hashable values may be written while it is.
     #[inline]
-    fn dict_key<T: ?Sized + Serialize>(&mut self, items: &mut Items, key: &T) -> Result<()> {
+    pub(super) fn dict_key<T: ?Sized + Serialize>(&mut self, items: &mut Items, key: &T) -> Result<()> {
         self.item_start(items, op::SETITEMS)?;
         self.in_key += 1;
         let r = key.serialize(&mut *self);
@@ -497,7 +497,7 @@ impl<S: Sink> Ser<S> {
 
     /// A dict's value, which need not be hashable.
     #[inline]
-    fn dict_value<T: ?Sized + Serialize>(&mut self, items: &Items, value: &T) -> Result<()> {
+    pub(super) fn dict_value<T: ?Sized + Serialize>(&mut self, items: &Items, value: &T) -> Result<()> {
         let saved = std::mem::take(&mut self.in_key);
         let r = value.serialize(&mut *self);
         self.in_key = saved;
@@ -784,9 +784,13 @@ impl<'a, S: Sink> ser::Serializer for &'a mut Ser<S> {
             _ => None,
         };
         let mut items = self.begin_dict(len)?;
-        for (key, value) in iter {
-            self.dict_key(&mut items, &key)?;
-            self.dict_value(&items, &value)?;
+        if self.proto() >= 4 && len.is_some_and(|n| n >= super::run::RUN_MIN_ENTRIES) {
+            self.entries_in_runs(&mut items, iter)?;
+        } else {
+            for (key, value) in iter {
+                self.dict_key(&mut items, &key)?;
+                self.dict_value(&items, &value)?;
+            }
         }
         self.end_items(items, op::SETITEM, op::SETITEMS, true);
         Ok(())
