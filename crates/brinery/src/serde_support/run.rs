@@ -81,13 +81,7 @@ impl<S: Sink> Ser<S> {
             };
             let Ser { out, known, .. } = self;
             let (taken, left) = out.run(bytes, |run| take_items(run, known, items, &mut iter, &in_run));
-            let Some(item) = left else {
-                if taken == 0 {
-                    return Ok(());
-                }
-                (skip, misses) = (0, 0);
-                continue;
-            };
+            let Some(item) = left else { return Ok(()) };
             if bytes > 0 {
                 (skip, misses) = if taken < RUN_FEW { (1 << misses.min(10), misses + 1) } else { (0, 0) };
             }
@@ -98,7 +92,7 @@ impl<S: Sink> Ser<S> {
 }
 
 /// Items from `iter` into `run` while it takes them and the batch has room; returns how many
-/// it took and the one it refused, if any. None taken and none refused: `iter` is done.
+/// it took and the one it refused, if any. None refused: `iter` is done.
 #[inline(always)]
 fn take_items<T>(
     run: &mut Run<'_>,
@@ -107,21 +101,22 @@ fn take_items<T>(
     iter: &mut impl Iterator<Item = T>,
     in_run: &impl Fn(&T, RunSer<'_, '_>) -> Took,
 ) -> (usize, Option<T>) {
-    let mut taken = 0;
+    // Counted here and added to `items` at the end, so the loop keeps them in registers.
+    let (mut taken, batch_left) = (0, items.plain);
+    let mut refused = None;
     for item in iter.by_ref() {
         let mark = run.mark();
-        if in_run(&item, RunSer { run: &mut *run, known, in_key: false }).is_err() {
+        // The item after a full batch is refused: the usual path closes the batch.
+        if taken == batch_left || in_run(&item, RunSer { run: &mut *run, known, in_key: false }).is_err() {
             run.rewind(mark);
-            return (taken, Some(item));
-        }
-        taken += 1;
-        items.count += 1;
-        items.plain -= 1;
-        if items.plain == 0 {
+            refused = Some(item);
             break;
         }
+        taken += 1;
     }
-    (taken, None)
+    items.count += taken;
+    items.plain -= taken;
+    (taken, refused)
 }
 
 /// What a run did not take; the value is written the usual way instead.
@@ -228,6 +223,17 @@ impl<'r, 'b> RunSer<'r, 'b> {
             return Err(Refused);
         }
         Ok(RunComp { run, known, in_key, kind, len, count: 0, variant: variant.is_some() })
+    }
+}
+
+/// The memo index of a str CPython caches (`""`, one character below U+0100), `None` for
+/// another str, refused when not yet written. Out of line, so that what a str costs inline
+/// stays small enough for serde's `String::serialize` to be inlined into its caller.
+#[inline(never)]
+fn cached_str(known: &Known, s: &str) -> std::result::Result<Option<u32>, Refused> {
+    match small_slot(s) {
+        Some(slot) => known.small(slot).map(Some).ok_or(Refused),
+        None => Ok(None),
     }
 }
 
@@ -370,14 +376,15 @@ impl<'r, 'b> ser::Serializer for RunSer<'r, 'b> {
     }
     #[inline(always)]
     fn serialize_str(self, s: &str) -> Took {
-        match small_slot(s) {
-            Some(slot) => match self.known.small(slot) {
-                Some(idx) => took(self.run.memo_get(idx)),
-                None => Err(Refused),
-            },
-            None if s.len() <= SHORT_COPY => took(self.run.short_str_memoized(s.as_bytes()).is_some()),
-            None => Err(Refused),
+        if s.len() <= 2 {
+            if let Some(idx) = cached_str(self.known, s)? {
+                return took(self.run.memo_get(idx));
+            }
         }
+        if s.len() > SHORT_COPY {
+            return Err(Refused);
+        }
+        took(self.run.short_str_memoized(s.as_bytes()).is_some())
     }
     #[inline(always)]
     fn serialize_bytes(self, _: &[u8]) -> Took {
