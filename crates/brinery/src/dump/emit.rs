@@ -663,12 +663,18 @@ impl Run<'_> {
         true
     }
 
-    /// MEMOIZE; `false` (nothing written) when the room is used up.
+    /// `code` (an opcode making an object), MEMOIZE, then the opcodes `then` (at most a few);
+    /// `false` (nothing written) when the room is used up.
     #[inline(always)]
-    pub(crate) fn memo_put(&mut self) -> bool {
-        let done = self.ops(&[op::MEMOIZE]);
-        self.memo_len = self.memo_len.wrapping_add(done as u32);
-        done
+    pub(crate) fn memoized(&mut self, code: u8, then: &[u8]) -> bool {
+        let Some(slot) = self.slot() else { return false };
+        let n = then.len().min(RUN_ITEM - 2);
+        slot[0] = code;
+        slot[1] = op::MEMOIZE;
+        slot[2..2 + n].copy_from_slice(&then[..n]);
+        self.at += 2 + n;
+        self.memo_len = self.memo_len.wrapping_add(1);
+        true
     }
 
     /// Where the run stands, for [`Run::rewind`].

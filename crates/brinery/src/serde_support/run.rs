@@ -191,7 +191,7 @@ impl<'r, 'b> RunSer<'r, 'b> {
     ) -> std::result::Result<RunComp<'r, 'b>, Refused> {
         let RunSer { run, known, in_key } = self;
         if let Some(name) = variant {
-            if in_key || !run.ops(&[op::EMPTY_DICT]) || !run.memo_put() {
+            if in_key || !run.memoized(op::EMPTY_DICT, &[]) {
                 return Err(Refused);
             }
             RunSer { run: &mut *run, known, in_key }.name(name)?;
@@ -219,7 +219,7 @@ impl<'r, 'b> RunSer<'r, 'b> {
                 });
             }
         };
-        if !run.ops(&[open]) || !run.memo_put() || (len >= 2 && !run.ops(&[op::MARK])) {
+        if !run.memoized(open, if len >= 2 { &[op::MARK] } else { &[] }) {
             return Err(Refused);
         }
         Ok(RunComp { run, known, in_key, kind, len, count: 0, variant: variant.is_some() })
@@ -293,10 +293,10 @@ impl RunComp<'_, '_> {
         let run = self.run;
         let closed = match (self.kind, self.len) {
             (Kind::Tuple, 0) => true,
-            (Kind::Tuple, 1) => run.ops(&[op::TUPLE1]) && run.memo_put(),
-            (Kind::Tuple, 2) => run.ops(&[op::TUPLE2]) && run.memo_put(),
-            (Kind::Tuple, 3) => run.ops(&[op::TUPLE3]) && run.memo_put(),
-            (Kind::Tuple, _) => run.ops(&[op::TUPLE]) && run.memo_put(),
+            (Kind::Tuple, 1) => run.memoized(op::TUPLE1, &[]),
+            (Kind::Tuple, 2) => run.memoized(op::TUPLE2, &[]),
+            (Kind::Tuple, 3) => run.memoized(op::TUPLE3, &[]),
+            (Kind::Tuple, _) => run.memoized(op::TUPLE, &[]),
             (_, 0) => true,
             (Kind::List, 1) => run.ops(&[op::APPEND]),
             (Kind::List, _) => run.ops(&[op::APPENDS]),
@@ -423,7 +423,7 @@ impl<'r, 'b> ser::Serializer for RunSer<'r, 'b> {
         value: &T,
     ) -> Took {
         let RunSer { run, known, in_key } = self;
-        if in_key || !run.ops(&[op::EMPTY_DICT]) || !run.memo_put() {
+        if in_key || !run.memoized(op::EMPTY_DICT, &[]) {
             return Err(Refused);
         }
         RunSer { run: &mut *run, known, in_key }.name(variant)?;
