@@ -677,25 +677,34 @@ impl Run<'_> {
         true
     }
 
-    /// Where the run stands, for [`Run::rewind`].
+    /// Where the run stands, for [`Run::seek`].
     #[inline(always)]
     pub(crate) fn mark(&self) -> RunMark {
-        RunMark { at: self.at, memo_len: self.memo_len }
+        RunMark { at: self.at as u32, memo_len: self.memo_len }
     }
 
-    /// Forget what was written since `mark`: what follows overwrites it, and the run's end
-    /// cuts whatever is left past the last write.
+    /// Go to `mark`: on to where a borrowed run (see [`Run::reborrow`]) ended, or back to
+    /// before what is to be forgotten (what follows overwrites it, and the run's end cuts
+    /// whatever is left past the last write).
     #[inline(always)]
-    pub(crate) fn rewind(&mut self, mark: RunMark) {
-        self.at = mark.at;
+    pub(crate) fn seek(&mut self, mark: RunMark) {
+        self.at = mark.at as usize;
         self.memo_len = mark.memo_len;
+    }
+
+    /// The same room and position, borrowed: what is written through it counts once
+    /// [`Run::seek`] is given where it ended.
+    #[inline(always)]
+    pub(crate) fn reborrow(&mut self) -> Run<'_> {
+        Run { dst: &mut *self.dst, at: self.at, memo_len: self.memo_len }
     }
 }
 
-/// A position in a [`Run`] to go back to.
+/// A position in a [`Run`], small enough to be returned in registers (a run's room is at most
+/// a few KiB).
 #[derive(Clone, Copy)]
 pub(crate) struct RunMark {
-    at: usize,
+    at: u32,
     memo_len: u32,
 }
 

@@ -8,7 +8,7 @@
 //! usual way; the bytes are the same either way.
 
 use super::ser::{small_slot, Items, Known, Ser, BATCH};
-use crate::dump::emit::{Run, Sink, RUN_ITEM, SHORT_COPY};
+use crate::dump::emit::{Run, RunMark, Sink, RUN_ITEM, SHORT_COPY};
 use crate::error::Result;
 use crate::opcodes::op;
 use crate::Value;
@@ -50,8 +50,9 @@ impl<S: Sink> Ser<S> {
         self.in_runs(
             items,
             iter,
-            |(key, value), run| {
-                key.serialize(RunSer { run: &mut *run.run, known: run.known, in_key: true })?;
+            |(key, value), mut run| {
+                let end = key.serialize(RunSer { run: run.run.reborrow(), known: run.known, in_key: true })?;
+                run.run.seek(end);
                 value.serialize(run)
             },
             |ser, items, (key, value)| {
@@ -68,7 +69,7 @@ impl<S: Sink> Ser<S> {
         &mut self,
         items: &mut Items,
         mut iter: impl Iterator<Item = T>,
-        in_run: impl Fn(&T, RunSer<'_, '_>) -> Took,
+        in_run: impl Fn(&T, RunSer<'_>) -> Took,
         usual: impl Fn(&mut Self, &mut Items, T) -> Result<()>,
     ) -> Result<()> {
         let (mut skip, mut misses) = (0u32, 0u32);
@@ -99,18 +100,24 @@ fn take_items<T>(
     known: &Known,
     items: &mut Items,
     iter: &mut impl Iterator<Item = T>,
-    in_run: &impl Fn(&T, RunSer<'_, '_>) -> Took,
+    in_run: &impl Fn(&T, RunSer<'_>) -> Took,
 ) -> (usize, Option<T>) {
     // Counted here and added to `items` at the end, so the loop keeps them in registers.
     let (mut taken, batch_left) = (0, items.plain);
     let mut refused = None;
     for item in iter.by_ref() {
-        let mark = run.mark();
         // The item after a full batch is refused: the usual path closes the batch.
-        if taken == batch_left || in_run(&item, RunSer { run: &mut *run, known, in_key: false }).is_err() {
-            run.rewind(mark);
-            refused = Some(item);
-            break;
+        let took = if taken < batch_left {
+            in_run(&item, RunSer { run: run.reborrow(), known, in_key: false })
+        } else {
+            Err(Refused)
+        };
+        match took {
+            Ok(end) => run.seek(end),
+            Err(Refused) => {
+                refused = Some(item);
+                break;
+            }
         }
         taken += 1;
     }
@@ -137,12 +144,18 @@ impl ser::Error for Refused {
     }
 }
 
-type Took = std::result::Result<(), Refused>;
+/// Where a value written into a run ended (returned rather than stored, so the position
+/// stays in registers even where the compiler does not inline the value's `serialize`), or its
+/// refusal.
+type Took = std::result::Result<RunMark, Refused>;
+
+/// An item of a compound written into its run, or refused.
+type Done = std::result::Result<(), Refused>;
 
 #[inline(always)]
-fn took(written: bool) -> Took {
+fn took(run: &Run<'_>, written: bool) -> Took {
     if written {
-        Ok(())
+        Ok(run.mark())
     } else {
         Err(Refused)
     }
@@ -151,17 +164,18 @@ fn took(written: bool) -> Took {
 /// A serializer into a [`Run`], writing what [`Ser`] writes at protocol 4+ for the values it
 /// takes. It only reads the serializer's [`Known`] strs: a str that would be written and
 /// remembered there is refused.
-pub(crate) struct RunSer<'r, 'b> {
-    run: &'r mut Run<'b>,
+pub(crate) struct RunSer<'r> {
+    run: Run<'r>,
     known: &'r Known,
     /// Inside a dict key, where lists and dicts are refused (the usual path says why).
     in_key: bool,
 }
 
-impl<'r, 'b> RunSer<'r, 'b> {
+impl<'r> RunSer<'r> {
     #[inline(always)]
-    fn scalar(self, v: Value) -> Took {
-        took(self.run.scalar(v))
+    fn scalar(mut self, v: Value) -> Took {
+        let written = self.run.scalar(v);
+        took(&self.run, written)
     }
 
     #[inline(always)]
@@ -173,9 +187,12 @@ impl<'r, 'b> RunSer<'r, 'b> {
     }
 
     #[inline(always)]
-    fn name(self, s: &'static str) -> Took {
+    fn name(mut self, s: &'static str) -> Took {
         match self.known.name(s) {
-            Ok(idx) => took(self.run.memo_get(idx)),
+            Ok(idx) => {
+                let written = self.run.memo_get(idx);
+                took(&self.run, written)
+            }
             Err(_) => Err(Refused),
         }
     }
@@ -183,18 +200,14 @@ impl<'r, 'b> RunSer<'r, 'b> {
     /// A container's opening (`EMPTY_LIST`/`EMPTY_DICT`, MEMOIZE, and MARK before two items or
     /// more), or, with `variant`, the `{variant: ...}` dict around it first.
     #[inline(always)]
-    fn begin(
-        self,
-        kind: Kind,
-        len: usize,
-        variant: Option<&'static str>,
-    ) -> std::result::Result<RunComp<'r, 'b>, Refused> {
-        let RunSer { run, known, in_key } = self;
+    fn begin(self, kind: Kind, len: usize, variant: Option<&'static str>) -> std::result::Result<RunComp<'r>, Refused> {
+        let RunSer { mut run, known, in_key } = self;
         if let Some(name) = variant {
             if in_key || !run.memoized(op::EMPTY_DICT, &[]) {
                 return Err(Refused);
             }
-            RunSer { run: &mut *run, known, in_key }.name(name)?;
+            let end = RunSer { run: run.reborrow(), known, in_key }.name(name)?;
+            run.seek(end);
         }
         let open = match kind {
             // A list or dict of a whole batch never fits in a run's room anyway; refusing it
@@ -208,15 +221,10 @@ impl<'r, 'b> RunSer<'r, 'b> {
                     1..=3 => true,
                     _ => run.ops(&[op::MARK]),
                 };
-                return took(ok).map(|()| RunComp {
-                    run,
-                    known,
-                    in_key,
-                    kind,
-                    len,
-                    count: 0,
-                    variant: variant.is_some(),
-                });
+                if !ok {
+                    return Err(Refused);
+                }
+                return Ok(RunComp { run, known, in_key, kind, len, count: 0, variant: variant.is_some() });
             }
         };
         if !run.memoized(open, if len >= 2 { &[op::MARK] } else { &[] }) {
@@ -245,8 +253,8 @@ enum Kind {
 }
 
 /// A list, dict, struct or tuple being written into a run.
-pub(crate) struct RunComp<'r, 'b> {
-    run: &'r mut Run<'b>,
+pub(crate) struct RunComp<'r> {
+    run: Run<'r>,
     known: &'r Known,
     in_key: bool,
     kind: Kind,
@@ -256,30 +264,33 @@ pub(crate) struct RunComp<'r, 'b> {
     variant: bool,
 }
 
-impl RunComp<'_, '_> {
+impl RunComp<'_> {
     #[inline(always)]
-    fn value<T: ?Sized + Serialize>(&mut self, value: &T, in_key: bool) -> Took {
-        value.serialize(RunSer { run: &mut *self.run, known: self.known, in_key })
+    fn value<T: ?Sized + Serialize>(&mut self, value: &T, in_key: bool) -> Done {
+        let end = value.serialize(RunSer { run: self.run.reborrow(), known: self.known, in_key })?;
+        self.run.seek(end);
+        Ok(())
     }
 
     /// An element of a list or tuple.
     #[inline(always)]
-    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
         self.count += 1;
         // A tuple's items are hashable in a key only if they are; a list is never in one.
         self.value(value, self.in_key && self.kind == Kind::Tuple)
     }
 
     #[inline(always)]
-    fn key<T: ?Sized + Serialize>(&mut self, key: &T) -> Took {
+    fn key<T: ?Sized + Serialize>(&mut self, key: &T) -> Done {
         self.count += 1;
         self.value(key, true)
     }
 
     #[inline(always)]
-    fn field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Took {
+    fn field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Done {
         self.count += 1;
-        RunSer { run: &mut *self.run, known: self.known, in_key: false }.name(name)?;
+        let end = RunSer { run: self.run.reborrow(), known: self.known, in_key: false }.name(name)?;
+        self.run.seek(end);
         self.value(value, false)
     }
 
@@ -290,7 +301,7 @@ impl RunComp<'_, '_> {
         if self.count != self.len {
             return Err(Refused);
         }
-        let run = self.run;
+        let mut run = self.run;
         let closed = match (self.kind, self.len) {
             (Kind::Tuple, 0) => true,
             (Kind::Tuple, 1) => run.memoized(op::TUPLE1, &[]),
@@ -303,20 +314,21 @@ impl RunComp<'_, '_> {
             (Kind::Dict, 1) => run.ops(&[op::SETITEM]),
             (Kind::Dict, _) => run.ops(&[op::SETITEMS]),
         };
-        took(closed && (!self.variant || run.ops(&[op::SETITEM])))
+        let written = closed && (!self.variant || run.ops(&[op::SETITEM]));
+        took(&run, written)
     }
 }
 
-impl<'r, 'b> ser::Serializer for RunSer<'r, 'b> {
-    type Ok = ();
+impl<'r> ser::Serializer for RunSer<'r> {
+    type Ok = RunMark;
     type Error = Refused;
-    type SerializeSeq = RunComp<'r, 'b>;
-    type SerializeTuple = RunComp<'r, 'b>;
-    type SerializeTupleStruct = RunComp<'r, 'b>;
-    type SerializeTupleVariant = RunComp<'r, 'b>;
-    type SerializeMap = RunComp<'r, 'b>;
-    type SerializeStruct = RunComp<'r, 'b>;
-    type SerializeStructVariant = RunComp<'r, 'b>;
+    type SerializeSeq = RunComp<'r>;
+    type SerializeTuple = RunComp<'r>;
+    type SerializeTupleStruct = RunComp<'r>;
+    type SerializeTupleVariant = RunComp<'r>;
+    type SerializeMap = RunComp<'r>;
+    type SerializeStruct = RunComp<'r>;
+    type SerializeStructVariant = RunComp<'r>;
 
     #[inline(always)]
     fn serialize_bool(self, v: bool) -> Took {
@@ -375,16 +387,27 @@ impl<'r, 'b> ser::Serializer for RunSer<'r, 'b> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     #[inline(always)]
-    fn serialize_str(self, s: &str) -> Took {
+    fn serialize_str(mut self, s: &str) -> Took {
         if s.len() <= 2 {
-            if let Some(idx) = cached_str(self.known, s)? {
-                return took(self.run.memo_get(idx));
-            }
+            // One ASCII character is the commonest cached str, and its slot is its byte.
+            let cached = match *s.as_bytes() {
+                [c] => self.known.small(c as usize).ok_or(Refused)?,
+                _ => match cached_str(self.known, s)? {
+                    Some(idx) => idx,
+                    None => {
+                        let written = self.run.short_str_memoized(s.as_bytes()).is_some();
+                        return took(&self.run, written);
+                    }
+                },
+            };
+            let written = self.run.memo_get(cached);
+            return took(&self.run, written);
         }
         if s.len() > SHORT_COPY {
             return Err(Refused);
         }
-        took(self.run.short_str_memoized(s.as_bytes()).is_some())
+        let written = self.run.short_str_memoized(s.as_bytes()).is_some();
+        took(&self.run, written)
     }
     #[inline(always)]
     fn serialize_bytes(self, _: &[u8]) -> Took {
@@ -422,24 +445,27 @@ impl<'r, 'b> ser::Serializer for RunSer<'r, 'b> {
         variant: &'static str,
         value: &T,
     ) -> Took {
-        let RunSer { run, known, in_key } = self;
+        let RunSer { mut run, known, in_key } = self;
         if in_key || !run.memoized(op::EMPTY_DICT, &[]) {
             return Err(Refused);
         }
-        RunSer { run: &mut *run, known, in_key }.name(variant)?;
-        value.serialize(RunSer { run: &mut *run, known, in_key })?;
-        took(run.ops(&[op::SETITEM]))
+        let end = RunSer { run: run.reborrow(), known, in_key }.name(variant)?;
+        run.seek(end);
+        let end = value.serialize(RunSer { run: run.reborrow(), known, in_key })?;
+        run.seek(end);
+        let written = run.ops(&[op::SETITEM]);
+        took(&run, written)
     }
     #[inline(always)]
-    fn serialize_seq(self, len: Option<usize>) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+    fn serialize_seq(self, len: Option<usize>) -> std::result::Result<RunComp<'r>, Refused> {
         self.begin(Kind::List, len.ok_or(Refused)?, None)
     }
     #[inline(always)]
-    fn serialize_tuple(self, len: usize) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+    fn serialize_tuple(self, len: usize) -> std::result::Result<RunComp<'r>, Refused> {
         self.begin(Kind::Tuple, len, None)
     }
     #[inline(always)]
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> std::result::Result<RunComp<'r>, Refused> {
         self.begin(Kind::Tuple, len, None)
     }
     #[inline(always)]
@@ -449,15 +475,15 @@ impl<'r, 'b> ser::Serializer for RunSer<'r, 'b> {
         _: u32,
         variant: &'static str,
         len: usize,
-    ) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+    ) -> std::result::Result<RunComp<'r>, Refused> {
         self.begin(Kind::Tuple, len, Some(variant))
     }
     #[inline(always)]
-    fn serialize_map(self, len: Option<usize>) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+    fn serialize_map(self, len: Option<usize>) -> std::result::Result<RunComp<'r>, Refused> {
         self.begin(Kind::Dict, len.ok_or(Refused)?, None)
     }
     #[inline(always)]
-    fn serialize_struct(self, _: &'static str, len: usize) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+    fn serialize_struct(self, _: &'static str, len: usize) -> std::result::Result<RunComp<'r>, Refused> {
         self.begin(Kind::Dict, len, None)
     }
     #[inline(always)]
@@ -467,16 +493,16 @@ impl<'r, 'b> ser::Serializer for RunSer<'r, 'b> {
         _: u32,
         variant: &'static str,
         len: usize,
-    ) -> std::result::Result<RunComp<'r, 'b>, Refused> {
+    ) -> std::result::Result<RunComp<'r>, Refused> {
         self.begin(Kind::Dict, len, Some(variant))
     }
 }
 
-impl ser::SerializeSeq for RunComp<'_, '_> {
-    type Ok = ();
+impl ser::SerializeSeq for RunComp<'_> {
+    type Ok = RunMark;
     type Error = Refused;
     #[inline(always)]
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
         self.element(value)
     }
     #[inline(always)]
@@ -485,11 +511,11 @@ impl ser::SerializeSeq for RunComp<'_, '_> {
     }
 }
 
-impl ser::SerializeTuple for RunComp<'_, '_> {
-    type Ok = ();
+impl ser::SerializeTuple for RunComp<'_> {
+    type Ok = RunMark;
     type Error = Refused;
     #[inline(always)]
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
         self.element(value)
     }
     #[inline(always)]
@@ -498,11 +524,11 @@ impl ser::SerializeTuple for RunComp<'_, '_> {
     }
 }
 
-impl ser::SerializeTupleStruct for RunComp<'_, '_> {
-    type Ok = ();
+impl ser::SerializeTupleStruct for RunComp<'_> {
+    type Ok = RunMark;
     type Error = Refused;
     #[inline(always)]
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
         self.element(value)
     }
     #[inline(always)]
@@ -511,11 +537,11 @@ impl ser::SerializeTupleStruct for RunComp<'_, '_> {
     }
 }
 
-impl ser::SerializeTupleVariant for RunComp<'_, '_> {
-    type Ok = ();
+impl ser::SerializeTupleVariant for RunComp<'_> {
+    type Ok = RunMark;
     type Error = Refused;
     #[inline(always)]
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
         self.element(value)
     }
     #[inline(always)]
@@ -524,15 +550,15 @@ impl ser::SerializeTupleVariant for RunComp<'_, '_> {
     }
 }
 
-impl ser::SerializeMap for RunComp<'_, '_> {
-    type Ok = ();
+impl ser::SerializeMap for RunComp<'_> {
+    type Ok = RunMark;
     type Error = Refused;
     #[inline(always)]
-    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Took {
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Done {
         self.key(key)
     }
     #[inline(always)]
-    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Took {
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
         self.value(value, false)
     }
     #[inline(always)]
@@ -541,11 +567,11 @@ impl ser::SerializeMap for RunComp<'_, '_> {
     }
 }
 
-impl ser::SerializeStruct for RunComp<'_, '_> {
-    type Ok = ();
+impl ser::SerializeStruct for RunComp<'_> {
+    type Ok = RunMark;
     type Error = Refused;
     #[inline(always)]
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Took {
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Done {
         self.field(name, value)
     }
     #[inline(always)]
@@ -554,11 +580,11 @@ impl ser::SerializeStruct for RunComp<'_, '_> {
     }
 }
 
-impl ser::SerializeStructVariant for RunComp<'_, '_> {
-    type Ok = ();
+impl ser::SerializeStructVariant for RunComp<'_> {
+    type Ok = RunMark;
     type Error = Refused;
     #[inline(always)]
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Took {
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Done {
         self.field(name, value)
     }
     #[inline(always)]
