@@ -152,6 +152,9 @@ type Took = std::result::Result<RunMark, Refused>;
 /// An item of a compound written into its run, or refused.
 type Done = std::result::Result<(), Refused>;
 
+/// A compound begun in a run, or refused.
+type Opened<'r> = std::result::Result<RunComp<'r>, Refused>;
+
 #[inline(always)]
 fn took(run: &Run<'_>, written: bool) -> Took {
     if written {
@@ -200,7 +203,7 @@ impl<'r> RunSer<'r> {
     /// A container's opening (`EMPTY_LIST`/`EMPTY_DICT`, MEMOIZE, and MARK before two items or
     /// more), or, with `variant`, the `{variant: ...}` dict around it first.
     #[inline(always)]
-    fn begin(self, kind: Kind, len: usize, variant: Option<&'static str>) -> std::result::Result<RunComp<'r>, Refused> {
+    fn begin(self, kind: Kind, len: usize, variant: Option<&'static str>) -> Opened<'r> {
         let RunSer { mut run, known, in_key } = self;
         if let Some(name) = variant {
             if in_key || !run.memoized(op::EMPTY_DICT, &[]) {
@@ -457,97 +460,60 @@ impl<'r> ser::Serializer for RunSer<'r> {
         took(&run, written)
     }
     #[inline(always)]
-    fn serialize_seq(self, len: Option<usize>) -> std::result::Result<RunComp<'r>, Refused> {
+    fn serialize_seq(self, len: Option<usize>) -> Opened<'r> {
         self.begin(Kind::List, len.ok_or(Refused)?, None)
     }
     #[inline(always)]
-    fn serialize_tuple(self, len: usize) -> std::result::Result<RunComp<'r>, Refused> {
+    fn serialize_tuple(self, len: usize) -> Opened<'r> {
         self.begin(Kind::Tuple, len, None)
     }
     #[inline(always)]
-    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> std::result::Result<RunComp<'r>, Refused> {
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Opened<'r> {
         self.begin(Kind::Tuple, len, None)
     }
     #[inline(always)]
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> std::result::Result<RunComp<'r>, Refused> {
+    fn serialize_tuple_variant(self, _: &'static str, _: u32, variant: &'static str, len: usize) -> Opened<'r> {
         self.begin(Kind::Tuple, len, Some(variant))
     }
     #[inline(always)]
-    fn serialize_map(self, len: Option<usize>) -> std::result::Result<RunComp<'r>, Refused> {
+    fn serialize_map(self, len: Option<usize>) -> Opened<'r> {
         self.begin(Kind::Dict, len.ok_or(Refused)?, None)
     }
     #[inline(always)]
-    fn serialize_struct(self, _: &'static str, len: usize) -> std::result::Result<RunComp<'r>, Refused> {
+    fn serialize_struct(self, _: &'static str, len: usize) -> Opened<'r> {
         self.begin(Kind::Dict, len, None)
     }
     #[inline(always)]
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> std::result::Result<RunComp<'r>, Refused> {
+    fn serialize_struct_variant(self, _: &'static str, _: u32, variant: &'static str, len: usize) -> Opened<'r> {
         self.begin(Kind::Dict, len, Some(variant))
     }
 }
 
-impl ser::SerializeSeq for RunComp<'_> {
-    type Ok = RunMark;
-    type Error = Refused;
-    #[inline(always)]
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    #[inline(always)]
-    fn end(self) -> Took {
-        RunComp::end(self)
-    }
+// The compound traits differ only in their item method's name and arguments.
+macro_rules! run_compound {
+    ($($trait:ident: $method:ident($($key:ident: $kty:ty),*) => $call:ident;)*) => {$(
+        impl ser::$trait for RunComp<'_> {
+            type Ok = RunMark;
+            type Error = Refused;
+            #[inline(always)]
+            fn $method<T: ?Sized + Serialize>(&mut self, $($key: $kty,)* value: &T) -> Done {
+                self.$call($($key,)* value)
+            }
+            #[inline(always)]
+            fn end(self) -> Took {
+                RunComp::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for RunComp<'_> {
-    type Ok = RunMark;
-    type Error = Refused;
-    #[inline(always)]
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    #[inline(always)]
-    fn end(self) -> Took {
-        RunComp::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for RunComp<'_> {
-    type Ok = RunMark;
-    type Error = Refused;
-    #[inline(always)]
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    #[inline(always)]
-    fn end(self) -> Took {
-        RunComp::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for RunComp<'_> {
-    type Ok = RunMark;
-    type Error = Refused;
-    #[inline(always)]
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    #[inline(always)]
-    fn end(self) -> Took {
-        RunComp::end(self)
-    }
+run_compound! {
+    SerializeSeq: serialize_element() => element;
+    SerializeTuple: serialize_element() => element;
+    SerializeTupleStruct: serialize_field() => element;
+    SerializeTupleVariant: serialize_field() => element;
+    SerializeStruct: serialize_field(name: &'static str) => field;
+    SerializeStructVariant: serialize_field(name: &'static str) => field;
 }
 
 impl ser::SerializeMap for RunComp<'_> {
@@ -560,32 +526,6 @@ impl ser::SerializeMap for RunComp<'_> {
     #[inline(always)]
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Done {
         self.value(value, false)
-    }
-    #[inline(always)]
-    fn end(self) -> Took {
-        RunComp::end(self)
-    }
-}
-
-impl ser::SerializeStruct for RunComp<'_> {
-    type Ok = RunMark;
-    type Error = Refused;
-    #[inline(always)]
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Done {
-        self.field(name, value)
-    }
-    #[inline(always)]
-    fn end(self) -> Took {
-        RunComp::end(self)
-    }
-}
-
-impl ser::SerializeStructVariant for RunComp<'_> {
-    type Ok = RunMark;
-    type Error = Refused;
-    #[inline(always)]
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Done {
-        self.field(name, value)
     }
     #[inline(always)]
     fn end(self) -> Took {
