@@ -1,11 +1,13 @@
-//! Long sequences written in runs (see [`Run`]): their items go into zeroed room with a local
-//! index, so the buffer's length is not stored and read back for every opcode, the chain that
-//! bounds writing one opcode at a time.
+//! Long lists and dicts written in runs (see [`Run`]): their items go into zeroed room with a
+//! local index, so the buffer's length is not stored and read back for every opcode, the chain
+//! that bounds writing one opcode at a time.
 //!
 //! [`RunSer`] is a serializer that takes what it can write from the run alone (scalars, short
 //! strs, names and cached strs already in the memo, tuples, lists, dicts and structs of those)
-//! and refuses the rest. A refused item is rewound, so nothing of it stays, and is written the
-//! usual way; the bytes are the same either way.
+//! and refuses the rest. A refused item leaves nothing behind (the run goes on from where it
+//! stood before it) and is written the usual way; the bytes are the same either way.
+//! `RunSer` owns its run and returns where the value ended, so the position stays in registers
+//! even where the compiler does not inline a `serialize` it goes through.
 
 use super::ser::{small_slot, Items, Known, Ser, BATCH};
 use crate::dump::emit::{Run, RunMark, Sink, RUN_ITEM, SHORT_COPY};
@@ -15,9 +17,11 @@ use crate::Value;
 use serde::ser::{self, Serialize};
 use std::fmt;
 
-/// Lists of at least this many items, and dicts of at least this many entries, are written
-/// in runs: below it, zeroing the room costs more than it saves.
+/// Lists of at least this many items are written in runs: below it, zeroing the room costs
+/// more than it saves.
 pub(super) const RUN_MIN: usize = 16;
+
+/// The same for dicts, in entries (two values each).
 pub(super) const RUN_MIN_ENTRIES: usize = 8;
 
 /// The most room one run zeroes (as the graph pickler's runs).
@@ -238,8 +242,8 @@ impl<'r> RunSer<'r> {
 }
 
 /// The memo index of a str CPython caches (`""`, one character below U+0100), `None` for
-/// another str, refused when not yet written. Out of line, so that what a str costs inline
-/// stays small enough for serde's `String::serialize` to be inlined into its caller.
+/// another str, refused when not yet written. Out of line (the caller looks up one ASCII
+/// character itself), so that what a str costs inline stays small.
 #[inline(never)]
 fn cached_str(known: &Known, s: &str) -> std::result::Result<Option<u32>, Refused> {
     match small_slot(s) {
