@@ -433,7 +433,8 @@ fn mixed(n: u64) -> (Mixed, String) {
             format!("S('{}')", ['q', 'é', '€'][n as usize / 29 % 3]),
         ),
         10 => {
-            (Mixed::Bytes(ByteBuf::from(vec![n as u8; n as usize % 3])), format!("B(bytes([{}]) * {})", n as u8, n % 3))
+            let len = [0, 1, 2, 31, 32, 33, 40][n as usize / 29 % 7];
+            (Mixed::Bytes(ByteBuf::from(vec![n as u8; len])), format!("B(bytes([{}]) * {len})", n as u8))
         }
         11 => (Mixed::Empty(()), "None".into()),
         12 => (Mixed::One((-i as i32,)), format!("T({})", -i)),

@@ -652,6 +652,16 @@ impl Run<'_> {
         Some(idx)
     }
 
+    /// SHORT_BINBYTES of at most [`SHORT_COPY`] bytes and MEMOIZE; `false` (nothing written)
+    /// when the room is used up.
+    #[inline(always)]
+    pub(crate) fn short_bytes_memoized(&mut self, data: &[u8]) -> bool {
+        let Some(slot) = self.slot() else { return false };
+        self.at += put_short_memoized(slot, op::SHORT_BINBYTES, data);
+        self.memo_len = self.memo_len.wrapping_add(1);
+        true
+    }
+
     /// A few opcodes without arguments (at most [`RUN_ITEM`] bytes); `false` (nothing written)
     /// when the room is used up.
     #[inline(always)]
@@ -787,8 +797,15 @@ fn push_bin_scalar(buf: &mut Vec<u8>, v: Value) -> bool {
 /// `slot`, with fixed-size moves; returns their length.
 #[inline(always)]
 fn put_short_str_memoized(slot: &mut [u8; RUN_ITEM], data: &[u8]) -> usize {
+    put_short_memoized(slot, op::SHORT_BINUNICODE, data)
+}
+
+/// `code` (SHORT_BINUNICODE or SHORT_BINBYTES) with `data` (at most [`SHORT_COPY`] bytes) and
+/// MEMOIZE at the start of `slot`, with fixed-size moves; returns their length.
+#[inline(always)]
+fn put_short_memoized(slot: &mut [u8; RUN_ITEM], code: u8, data: &[u8]) -> usize {
     let n = data.len().min(SHORT_COPY);
-    slot[0] = op::SHORT_BINUNICODE;
+    slot[0] = code;
     slot[1] = n as u8;
     copy_short(&mut slot[2..], &data[..n]);
     slot[n + 2] = op::MEMOIZE;

@@ -3,7 +3,8 @@
 //! that bounds writing one opcode at a time.
 //!
 //! [`RunSer`] is a serializer that takes what it can write from the run alone (scalars, short
-//! strs, names and cached strs already in the memo, tuples, lists, dicts and structs of those)
+//! strs and bytes, names and cached objects already in the memo, tuples, lists, dicts and
+//! structs of those)
 //! and refuses the rest. A refused item leaves nothing behind (the run goes on from where it
 //! stood before it) and is written the usual way; the bytes are the same either way.
 //! `RunSer` owns its run and returns where the value ended, so the position stays in registers
@@ -417,8 +418,13 @@ impl<'r> ser::Serializer for RunSer<'r> {
         took(&self.run, written)
     }
     #[inline(always)]
-    fn serialize_bytes(self, _: &[u8]) -> Took {
-        Err(Refused)
+    fn serialize_bytes(mut self, b: &[u8]) -> Took {
+        let written = match (b.len(), self.known.empty_bytes) {
+            (0, Some(idx)) => self.run.memo_get(idx),
+            (1..=SHORT_COPY, _) => self.run.short_bytes_memoized(b),
+            _ => return Err(Refused),
+        };
+        took(&self.run, written)
     }
     #[inline(always)]
     fn serialize_none(self) -> Took {

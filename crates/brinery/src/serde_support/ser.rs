@@ -53,21 +53,22 @@ pub(crate) struct Ser<S> {
     names: NameMap,
     /// The strs fetched from the memo by address or by content, which runs read too.
     pub(crate) known: Known,
-    empty_bytes: Option<u32>,
     g_encode: Option<u32>,
     g_bytes: Option<u32>,
     /// Nonzero while a dict key is being written (only hashable values may appear there).
     in_key: u32,
 }
 
-/// The strs a serializer fetches from the memo rather than writes again: names by address,
-/// CPython's cached one-character strs by content.
+/// The objects a serializer fetches from the memo rather than writes again: names by address,
+/// CPython's cached one-character strs and empty bytes by content.
 pub(crate) struct Known {
     /// `(ptr, len, memo index + 1)` of field and variant names in a direct-mapped table, so a
     /// struct's field names are found without hashing their text.
     name_cache: Box<[(usize, usize, u32); NAME_CACHE]>,
     /// Memo indices + 1 of CPython's cached strings: one char below U+0100, and (index 256) "".
     small: Box<[u32; 257]>,
+    /// The memo index of the empty bytes (CPython's one object), once written.
+    pub(crate) empty_bytes: Option<u32>,
 }
 
 impl Known {
@@ -125,8 +126,11 @@ impl<S: Sink> Ser<S> {
         Ok(Ser {
             out,
             names: NameMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
-            known: Known { name_cache: Box::new([(0, 0, 0); NAME_CACHE]), small: Box::new([0; 257]) },
-            empty_bytes: None,
+            known: Known {
+                name_cache: Box::new([(0, 0, 0); NAME_CACHE]),
+                small: Box::new([0; 257]),
+                empty_bytes: None,
+            },
             g_encode: None,
             g_bytes: None,
             in_key: 0,
@@ -298,7 +302,7 @@ impl<S: Sink> Ser<S> {
     fn save_bytes(&mut self, b: &[u8]) -> Result<()> {
         self.out.boundary()?;
         if b.is_empty() {
-            if let Some(idx) = self.empty_bytes {
+            if let Some(idx) = self.known.empty_bytes {
                 self.out.memo_get(idx);
                 return Ok(());
             }
@@ -328,7 +332,7 @@ impl<S: Sink> Ser<S> {
         }
         let idx = self.out.memo_put();
         if b.is_empty() {
-            self.empty_bytes = Some(idx);
+            self.known.empty_bytes = Some(idx);
         }
         Ok(())
     }
