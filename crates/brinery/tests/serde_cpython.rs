@@ -433,7 +433,7 @@ fn mixed(n: u64) -> (Mixed, String) {
             format!("S('{}')", ['q', 'é', '€'][n as usize / 29 % 3]),
         ),
         10 => {
-            let len = [0, 1, 2, 31, 32, 33, 40][n as usize / 29 % 7];
+            let len = [0, 1, 2, 31, 32, 33, 40, 255, 256][n as usize / 29 % 9];
             (Mixed::Bytes(ByteBuf::from(vec![n as u8; len])), format!("B(bytes([{}]) * {len})", n as u8))
         }
         11 => (Mixed::Empty(()), "None".into()),
@@ -502,7 +502,7 @@ fn mixed(n: u64) -> (Mixed, String) {
         26 => (Mixed::Newtype(Newtype(-7)), "-7".into()),
         27 => (Mixed::TupleStruct(TupleStruct(1, false, word.clone())), format!("T(1, False, S('{word}'))")),
         _ => {
-            let s = text(33 + n as usize % 70);
+            let s = text([33, 40, 100, 254, 255, 256, 300][n as usize / 29 % 7]);
             (Mixed::Str(s.clone()), format!("S('{s}')"))
         }
     }

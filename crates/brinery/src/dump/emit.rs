@@ -652,12 +652,21 @@ impl Run<'_> {
         Some(idx)
     }
 
-    /// SHORT_BINBYTES of at most [`SHORT_COPY`] bytes and MEMOIZE; `false` (nothing written)
-    /// when the room is used up.
+    /// `code` (SHORT_BINUNICODE or SHORT_BINBYTES) with `data` (under 256 bytes) and MEMOIZE;
+    /// `false` (nothing written) when the room is used up.
     #[inline(always)]
-    pub(crate) fn short_bytes_memoized(&mut self, data: &[u8]) -> bool {
-        let Some(slot) = self.slot() else { return false };
-        self.at += put_short_memoized(slot, op::SHORT_BINBYTES, data);
+    pub(crate) fn short_memoized(&mut self, code: u8, data: &[u8]) -> bool {
+        debug_assert!(data.len() < 256);
+        if data.len() <= SHORT_COPY {
+            let Some(slot) = self.slot() else { return false };
+            self.at += put_short_memoized(slot, code, data);
+        } else {
+            // The room and position go by value, so the run does not leave registers.
+            match put_longer_memoized(self.dst.get_mut(self.at..).unwrap_or_default(), code, data) {
+                0 => return false,
+                used => self.at += used,
+            }
+        }
         self.memo_len = self.memo_len.wrapping_add(1);
         true
     }
@@ -798,6 +807,19 @@ fn push_bin_scalar(buf: &mut Vec<u8>, v: Value) -> bool {
 #[inline(always)]
 fn put_short_str_memoized(slot: &mut [u8; RUN_ITEM], data: &[u8]) -> usize {
     put_short_memoized(slot, op::SHORT_BINUNICODE, data)
+}
+
+/// As [`put_short_memoized`], for a payload of more than [`SHORT_COPY`] bytes (and under 256),
+/// copied; returns 0 (nothing written) when `room` cannot hold it.
+#[inline(never)]
+fn put_longer_memoized(room: &mut [u8], code: u8, data: &[u8]) -> usize {
+    let n = data.len().min(255);
+    let Some(dst) = room.get_mut(..n + 3) else { return 0 };
+    dst[0] = code;
+    dst[1] = n as u8;
+    dst[2..n + 2].copy_from_slice(&data[..n]);
+    dst[n + 2] = op::MEMOIZE;
+    n + 3
 }
 
 /// `code` (SHORT_BINUNICODE or SHORT_BINBYTES) with `data` (at most [`SHORT_COPY`] bytes) and

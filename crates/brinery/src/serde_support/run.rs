@@ -2,16 +2,16 @@
 //! local index, so the buffer's length is not stored and read back for every opcode, the chain
 //! that bounds writing one opcode at a time.
 //!
-//! [`RunSer`] is a serializer that takes what it can write from the run alone (scalars, short
-//! strs and bytes, names and cached objects already in the memo, tuples, lists, dicts and
-//! structs of those)
-//! and refuses the rest. A refused item leaves nothing behind (the run goes on from where it
-//! stood before it) and is written the usual way; the bytes are the same either way.
+//! [`RunSer`] is a serializer that takes what it can write from the run alone (scalars, strs
+//! and bytes under 256 bytes, names and cached objects already in the memo, tuples, lists,
+//! dicts and structs of those) and refuses the rest. A refused item leaves nothing behind (the
+//! run goes on from where it stood before it) and is written the usual way; the bytes are the
+//! same either way.
 //! `RunSer` owns its run and returns where the value ended, so the position stays in registers
 //! even where the compiler does not inline a `serialize` it goes through.
 
 use super::ser::{small_slot, Items, Known, Ser, BATCH};
-use crate::dump::emit::{Run, RunMark, Sink, RUN_ITEM, SHORT_COPY};
+use crate::dump::emit::{Run, RunMark, Sink, RUN_ITEM};
 use crate::error::Result;
 use crate::opcodes::op;
 use crate::Value;
@@ -403,7 +403,7 @@ impl<'r> ser::Serializer for RunSer<'r> {
                 _ => match cached_str(self.known, s)? {
                     Some(idx) => idx,
                     None => {
-                        let written = self.run.short_str_memoized(s.as_bytes()).is_some();
+                        let written = self.run.short_memoized(op::SHORT_BINUNICODE, s.as_bytes());
                         return took(&self.run, written);
                     }
                 },
@@ -411,17 +411,17 @@ impl<'r> ser::Serializer for RunSer<'r> {
             let written = self.run.memo_get(cached);
             return took(&self.run, written);
         }
-        if s.len() > SHORT_COPY {
+        if s.len() > 255 {
             return Err(Refused);
         }
-        let written = self.run.short_str_memoized(s.as_bytes()).is_some();
+        let written = self.run.short_memoized(op::SHORT_BINUNICODE, s.as_bytes());
         took(&self.run, written)
     }
     #[inline(always)]
     fn serialize_bytes(mut self, b: &[u8]) -> Took {
         let written = match (b.len(), self.known.empty_bytes) {
             (0, Some(idx)) => self.run.memo_get(idx),
-            (1..=SHORT_COPY, _) => self.run.short_bytes_memoized(b),
+            (1..=255, _) => self.run.short_memoized(op::SHORT_BINBYTES, b),
             _ => return Err(Refused),
         };
         took(&self.run, written)
