@@ -56,8 +56,7 @@ impl<S: Sink> Ser<S> {
             items,
             iter,
             |(key, value), mut run| {
-                let end = key.serialize(RunSer { run: run.run.reborrow(), known: run.known, in_key: true })?;
-                run.run.seek(end);
+                within(&mut run.run, run.known, true, |ser| key.serialize(ser))?;
                 value.serialize(run)
             },
             |ser, items, (key, value)| {
@@ -111,7 +110,9 @@ fn take_items<T>(
     let (mut taken, batch_left) = (0, items.plain);
     let mut refused = None;
     for item in iter.by_ref() {
-        // The item after a full batch is refused: the usual path closes the batch.
+        // The item after a full batch is refused: the usual path closes the batch. Written out
+        // rather than through `within`: that form made BTreeMap<String, u64> 50 % slower (the
+        // loop compiled differently).
         let took = if taken < batch_left {
             in_run(&item, RunSer { run: run.reborrow(), known, in_key: false })
         } else {
@@ -159,6 +160,23 @@ type Done = std::result::Result<(), Refused>;
 
 /// A compound begun in a run, or refused.
 type Opened<'r> = std::result::Result<RunComp<'r>, Refused>;
+
+/// `write` into `run`, borrowed; the run goes on from where the value ended.
+#[inline(always)]
+fn within(run: &mut Run<'_>, known: &Known, in_key: bool, write: impl FnOnce(RunSer<'_>) -> Took) -> Done {
+    let end = write(RunSer { run: run.reborrow(), known, in_key })?;
+    run.seek(end);
+    Ok(())
+}
+
+/// The `{variant: ` that opens an enum variant's dict (refused in a key, as any dict).
+#[inline(always)]
+fn open_variant(run: &mut Run<'_>, known: &Known, in_key: bool, variant: &'static str) -> Done {
+    if in_key || !run.memoized(op::EMPTY_DICT, &[]) {
+        return Err(Refused);
+    }
+    within(run, known, in_key, |ser| ser.name(variant))
+}
 
 #[inline(always)]
 fn took(run: &Run<'_>, written: bool) -> Took {
@@ -211,11 +229,7 @@ impl<'r> RunSer<'r> {
     fn begin(self, kind: Kind, len: usize, variant: Option<&'static str>) -> Opened<'r> {
         let RunSer { mut run, known, in_key } = self;
         if let Some(name) = variant {
-            if in_key || !run.memoized(op::EMPTY_DICT, &[]) {
-                return Err(Refused);
-            }
-            let end = RunSer { run: run.reborrow(), known, in_key }.name(name)?;
-            run.seek(end);
+            open_variant(&mut run, known, in_key, name)?;
         }
         let open = match kind {
             // A list or dict of a whole batch never fits in a run's room anyway; refusing it
@@ -275,9 +289,7 @@ pub(crate) struct RunComp<'r> {
 impl RunComp<'_> {
     #[inline(always)]
     fn value<T: ?Sized + Serialize>(&mut self, value: &T, in_key: bool) -> Done {
-        let end = value.serialize(RunSer { run: self.run.reborrow(), known: self.known, in_key })?;
-        self.run.seek(end);
-        Ok(())
+        within(&mut self.run, self.known, in_key, |ser| value.serialize(ser))
     }
 
     /// An element of a list or tuple.
@@ -297,8 +309,7 @@ impl RunComp<'_> {
     #[inline(always)]
     fn field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Done {
         self.count += 1;
-        let end = RunSer { run: self.run.reborrow(), known: self.known, in_key: false }.name(name)?;
-        self.run.seek(end);
+        within(&mut self.run, self.known, false, |ser| ser.name(name))?;
         self.value(value, false)
     }
 
@@ -459,13 +470,8 @@ impl<'r> ser::Serializer for RunSer<'r> {
         value: &T,
     ) -> Took {
         let RunSer { mut run, known, in_key } = self;
-        if in_key || !run.memoized(op::EMPTY_DICT, &[]) {
-            return Err(Refused);
-        }
-        let end = RunSer { run: run.reborrow(), known, in_key }.name(variant)?;
-        run.seek(end);
-        let end = value.serialize(RunSer { run: run.reborrow(), known, in_key })?;
-        run.seek(end);
+        open_variant(&mut run, known, in_key, variant)?;
+        within(&mut run, known, in_key, |ser| value.serialize(ser))?;
         let written = run.ops(&[op::SETITEM]);
         took(&run, written)
     }

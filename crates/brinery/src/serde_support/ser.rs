@@ -51,7 +51,7 @@ pub(crate) struct Ser<S> {
     pub(crate) out: Out<S>,
     /// Interned identifier strings (field and variant names), by content.
     names: NameMap,
-    /// The strs fetched from the memo by address or by content, which runs read too.
+    /// The objects fetched from the memo by address or by content, which runs read too.
     pub(crate) known: Known,
     g_encode: Option<u32>,
     g_bytes: Option<u32>,
