@@ -344,7 +344,14 @@ pub fn dump_with<W: Write>(out: W, graph: &Graph, opts: &mut DumpOptions<'_>) ->
 
 /// Write `graph` into a new vector.
 pub(crate) fn dumps_with(graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Vec<u8>> {
-    Ok(pickle(VecSink::default(), Vec::with_capacity(256), graph, opts)?.buf)
+    Ok(pickle(VecSink::default(), Vec::with_capacity(first_capacity(graph)), graph, opts)?.buf)
+}
+
+/// The output vector's first capacity: about what a pickle of this many objects takes, so a
+/// pickle of a few KiB is not copied through four or five doublings on its way (a few hundred
+/// bytes always; large ones grow as they go, advised onto huge pages, see `emit::VecSink`).
+fn first_capacity(graph: &Graph) -> usize {
+    graph.objects.len().saturating_mul(24).clamp(256, 64 << 10)
 }
 
 fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<'_>) -> Result<Out<S>> {
