@@ -138,6 +138,7 @@ fn main() -> ExitCode {
         Some("sp-convert") => sp_convert(&args[1..]),
         Some("copy") => plain_copy(&args[1..]),
         Some("profile") => serve::profile(&args[1..]),
+        Some("icount") => serve::icount(&args[1..]),
         Some("serve") => serve::serve(&args[1..]),
         Some("-h" | "--help") => {
             println!("{}", USAGE);
@@ -164,7 +165,9 @@ pub(crate) const USAGE: &str = "usage: brinery-bench [--big] [--quick] [--final]
                                            sp-decode, sp-encode, sp-roundtrip (serde-pickle Value),
                                            serde-encode, serde-decode, serde-roundtrip and their sp-
                                            forms (the 100 000 records; IN is ignored), shape-NAME-encode
-                                           and shape-NAME-decode (NAME: ints, floats, strs, pairs, map)";
+                                           and shape-NAME-decode (NAME: ints, floats, strs, pairs, map);
+                                           SECS as `Nx`: exactly N calls
+       brinery-bench icount IN OP...       instructions per call of each op, by callgrind (needs valgrind)";
 
 /// The serde-pickle twin of `brinery convert`: read the file, `value_from_slice` with default
 /// options, write with `value_to_writer` (serde-pickle writes protocol 3).

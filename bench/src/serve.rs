@@ -175,7 +175,12 @@ pub fn serve(args: &[String]) -> Result<(), String> {
 /// records (IN ignored), decode reading that side's own pickle of them.
 pub fn profile(args: &[String]) -> Result<(), String> {
     let [input, op, secs] = args else { return Err(crate::USAGE.into()) };
-    let secs: f64 = secs.parse().map_err(|e| format!("{secs}: {e}"))?;
+    // `NUMx`: exactly NUM calls, in one batch (for counting instructions, see `icount`).
+    let calls: Option<u64> = match secs.strip_suffix('x') {
+        Some(n) => Some(n.parse().map_err(|e| format!("{secs}: {e}"))?),
+        None => None,
+    };
+    let secs: f64 = if calls.is_some() { 0.0 } else { secs.parse().map_err(|e| format!("{secs}: {e}"))? };
     let (serde_pickle, rest) = op.strip_prefix("sp-").map_or((false, op.as_str()), |r| (true, r));
     let mut s = Server::new(serde_pickle);
     enum Job<'a> {
@@ -194,7 +199,7 @@ pub fn profile(args: &[String]) -> Result<(), String> {
         Job::Graph(Op::parse(rest).ok_or(format!("unknown op {op}\n{}", crate::USAGE))?)
     };
     let start = std::time::Instant::now();
-    let (mut n, mut batch) = (0u64, 1u64);
+    let (mut n, mut batch) = (0u64, calls.unwrap_or(1));
     while n == 0 || start.elapsed().as_secs_f64() < secs {
         let t = std::time::Instant::now();
         match job {
@@ -204,11 +209,73 @@ pub fn profile(args: &[String]) -> Result<(), String> {
         }
         n += batch;
         // Batches of ~10 ms keep the loop's own bookkeeping out of the profile.
-        if t.elapsed().as_secs_f64() < 0.01 {
+        if calls.is_none() && t.elapsed().as_secs_f64() < 0.01 {
             batch *= 2;
         }
     }
     let t = start.elapsed().as_secs_f64();
     eprintln!("{op} {input}: {n} calls, {} per call", crate::report::fmt_time(t / n as f64));
     Ok(())
+}
+
+/// `icount IN OP...`: instructions per call of each op (the ops of `profile`), counted by
+/// callgrind. Wall time on a shared machine moves by ±10–30 % between runs; this count does
+/// not move, so it shows the effect of a small change that timing cannot (stalls and cache
+/// misses are not in it: confirm with time). Each op runs twice under callgrind, for N and 4N
+/// calls, and the difference is divided by 3N, so setup (reading, the first decode, warming
+/// the kept memory) cancels out. With a brinery op and its `sp-` twin, prints their ratio.
+pub fn icount(args: &[String]) -> Result<(), String> {
+    let [input, ops @ ..] = args else { return Err(crate::USAGE.into()) };
+    if ops.is_empty() {
+        return Err(crate::USAGE.into());
+    }
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut counts = Vec::new();
+    for op in ops {
+        // About 20 ms of calls natively (callgrind runs ~50 times slower).
+        let per_call = native_time_per_call(&me, input, op)?;
+        let n = ((0.02 / per_call) as u64).clamp(1, 1_000_000);
+        let few = collected(&me, input, op, n)?;
+        let many = collected(&me, input, op, 4 * n)?;
+        let per = many.saturating_sub(few) as f64 / (3 * n) as f64;
+        println!("{op} {input}: {per:.0} instructions per call ({n} and {} calls)", 4 * n);
+        counts.push((op.as_str(), per));
+    }
+    for &(op, per) in &counts {
+        let twin = format!("sp-{op}");
+        if let Some(&(_, other)) = counts.iter().find(|(o, _)| *o == twin) {
+            println!("{op}: serde-pickle runs {:.2}x the instructions of brinery", other / per);
+        }
+    }
+    Ok(())
+}
+
+fn native_time_per_call(me: &std::path::Path, input: &str, op: &str) -> Result<f64, String> {
+    let out = std::process::Command::new(me)
+        .args(["profile", input, op, "0.2"])
+        .output()
+        .map_err(|e| format!("{}: {e}", me.display()))?;
+    // "OP IN: N calls, T per call"
+    let text = String::from_utf8_lossy(&out.stderr);
+    let calls: Option<f64> = text.split(" calls,").next().and_then(|l| l.rsplit(' ').next()?.parse().ok());
+    let calls = calls.ok_or(format!("profile {op}: {text}"))?;
+    Ok(0.2 / calls.max(1.0))
+}
+
+/// Instructions callgrind counted for `profile IN OP Nx`.
+fn collected(me: &std::path::Path, input: &str, op: &str, n: u64) -> Result<u64, String> {
+    let out = std::process::Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(me)
+        .args(["profile", input, op, &format!("{n}x")])
+        .output()
+        .map_err(|e| format!("valgrind (needed for icount): {e}"))?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        return Err(format!("valgrind {op}: {text}"));
+    }
+    text.lines()
+        .find_map(|l| l.split("Collected :").nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or(format!("valgrind {op}: no count in {text}"))
 }
