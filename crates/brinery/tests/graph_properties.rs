@@ -326,9 +326,10 @@ fn frames_around_runs_of_strs_match_cpython_bytes() {
 }
 
 /// Long lists and dicts whose values are every kind the pickler writes in runs (scalars, memo
-/// hits, strs of 3–32 bytes) mixed with every kind that ends a run (strs of 0–2 and 33 bytes
-/// or more, containers, and dict entries whose key a run takes but whose value it does not),
-/// over several frames: CPython's bytes at every protocol.
+/// hits, strs of 3–255 bytes, moved in fixed sizes up to 32 and copied past that) mixed with
+/// every kind that ends a run (strs of 0–2 and 256 bytes or more, containers, and dict entries
+/// whose key a run takes but whose value it does not), over several frames: CPython's bytes at
+/// every protocol.
 #[test]
 fn runs_of_mixed_values_match_cpython_bytes() {
     let dir = tempfile::tempdir().unwrap();
@@ -341,6 +342,7 @@ fn runs_of_mixed_values_match_cpython_bytes() {
             1 | 12 if i > 20 => items[i / 2],
             2 => Value::Int(int(i)),
             3 => g.str(["a", "é", "", "ab"][i % 4]),
+            // 33–302 bytes: 255 at i = 3462, 256 at i = 2383.
             4 => g.str(&text(i, 33 + i % 270)),
             5 => {
                 let s = g.str(&text(i, 5));

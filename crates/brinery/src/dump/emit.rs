@@ -642,14 +642,12 @@ impl Run<'_> {
         true
     }
 
-    /// SHORT_BINUNICODE of at most [`SHORT_COPY`] bytes and MEMOIZE; returns its memo index, or
-    /// `None` (nothing written) when the room is used up.
+    /// SHORT_BINUNICODE (under 256 bytes) and MEMOIZE; returns its memo index, or `None`
+    /// (nothing written) when the room is used up.
     #[inline(always)]
-    pub(crate) fn short_str_memoized(&mut self, data: &[u8]) -> Option<u32> {
-        self.at += put_short_str_memoized(self.slot()?, data);
+    pub(crate) fn str_memoized(&mut self, data: &[u8]) -> Option<u32> {
         let idx = self.memo_len;
-        self.memo_len = idx.wrapping_add(1);
-        Some(idx)
+        self.short_memoized(op::SHORT_BINUNICODE, data).then_some(idx)
     }
 
     /// `code` (SHORT_BINUNICODE or SHORT_BINBYTES) with `data` (under 256 bytes) and MEMOIZE;

@@ -196,11 +196,11 @@ const RUN_BYTES: usize = 1024;
 /// more than it saves on a small dict or list.
 const RUN_MIN: u32 = 16;
 
-/// Whether a run writes a str of this text not yet in the memo: 3–32 bytes (three bytes or
-/// more is never one of CPython's shared singletons).
+/// Whether a run writes a str of this text not yet in the memo: 3–255 bytes (three bytes or
+/// more is never one of CPython's shared singletons; under 256 is SHORT_BINUNICODE).
 #[inline(always)]
 fn run_takes_str(text: &[u8]) -> bool {
-    (3..=emit::SHORT_COPY).contains(&text.len())
+    (3..256).contains(&text.len())
 }
 
 /// A value of a run (see [`Pickler::items_in_runs`]): a scalar, an arena object already in the
@@ -216,7 +216,7 @@ fn put_inline(w: &mut emit::Run<'_>, g: &Graph, memo: &mut MemoTable, v: Value) 
     }
     match obj {
         Object::Str(s) if run_takes_str(s.as_bytes()) => {
-            let Some(idx) = w.short_str_memoized(s.as_bytes()) else { return false };
+            let Some(idx) = w.str_memoized(s.as_bytes()) else { return false };
             memo.insert(id, idx);
             true
         }
