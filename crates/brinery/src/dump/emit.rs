@@ -18,7 +18,7 @@ pub(crate) const FRAME_SIZE_TARGET: usize = 64 * 1024;
 const FRAME_SIZE_MIN: usize = 4;
 const FRAME_HEADER: usize = 9;
 /// The most bytes one scalar takes from protocol 2 on: LONG1 with eight bytes.
-const MAX_BIN_SCALAR: usize = 10;
+pub(crate) const MAX_BIN_SCALAR: usize = 10;
 /// Before protocol 2, the text forms: `L-9223372036854775808L\n`, or a float's longest repr.
 const MAX_TEXT_SCALAR: usize = 32;
 /// Buffered output beyond this is handed to a streaming sink (outside an open frame).
@@ -642,14 +642,6 @@ impl Run<'_> {
         true
     }
 
-    /// SHORT_BINUNICODE (under 256 bytes) and MEMOIZE; returns its memo index, or `None`
-    /// (nothing written) when the room is used up.
-    #[inline(always)]
-    pub(crate) fn str_memoized(&mut self, data: &[u8]) -> Option<u32> {
-        let idx = self.memo_len;
-        self.short_memoized(op::SHORT_BINUNICODE, data).then_some(idx)
-    }
-
     /// `code` (SHORT_BINUNICODE or SHORT_BINBYTES) with `data` (under 256 bytes) and MEMOIZE;
     /// `false` (nothing written) when the room is used up.
     #[inline(always)]
@@ -692,6 +684,18 @@ impl Run<'_> {
         self.at += 2 + n;
         self.memo_len = self.memo_len.wrapping_add(1);
         true
+    }
+
+    /// The memo index the next MEMOIZE gives.
+    #[inline(always)]
+    pub(crate) fn next_memo(&self) -> u32 {
+        self.memo_len
+    }
+
+    /// The room left past where the run stands.
+    #[inline(always)]
+    pub(crate) fn left(&self) -> usize {
+        self.dst.len().saturating_sub(self.at)
     }
 
     /// Where the run stands, for [`Run::seek`].

@@ -3,6 +3,7 @@
 //! depth can overflow the Rust stack.
 
 pub(crate) mod emit;
+mod flat;
 mod reduce;
 mod repr;
 
@@ -203,9 +204,22 @@ fn run_takes_str(text: &[u8]) -> bool {
     (3..256).contains(&text.len())
 }
 
+/// The opcode and payload of a str or bytes a run writes by itself when it is not yet in the
+/// memo: strs [`run_takes_str`] takes, and bytes of 1–255 (`b""` is shared as CPython shares
+/// it; the general path keeps that).
+#[inline(always)]
+fn run_payload(obj: &Object) -> Option<(u8, &[u8])> {
+    match obj {
+        Object::Str(s) if run_takes_str(s.as_bytes()) => Some((op::SHORT_BINUNICODE, s.as_bytes())),
+        Object::Bytes(b) if (1..256).contains(&b.len()) => Some((op::SHORT_BINBYTES, b.as_slice())),
+        _ => None,
+    }
+}
+
 /// A value of a run (see [`Pickler::items_in_runs`]): a scalar, an arena object already in the
-/// memo, or an arena str [`run_takes_str`] takes; `false` (nothing written) for any other, or
-/// when the run's room is used up.
+/// memo, or an arena str or bytes [`run_payload`] takes; or a tuple of such values, written
+/// whole (see [`flat`]). `false` (nothing written) for any other, or when the run's room is
+/// used up.
 #[inline(always)]
 fn put_inline(w: &mut emit::Run<'_>, g: &Graph, memo: &mut MemoTable, v: Value) -> bool {
     let Value::Ref(id) = v else { return w.scalar(v) };
@@ -215,13 +229,28 @@ fn put_inline(w: &mut emit::Run<'_>, g: &Graph, memo: &mut MemoTable, v: Value) 
         return w.memo_get(idx);
     }
     match obj {
-        Object::Str(s) if run_takes_str(s.as_bytes()) => {
-            let Some(idx) = w.str_memoized(s.as_bytes()) else { return false };
-            memo.insert(id, idx);
-            true
-        }
-        _ => false,
+        // The commonest object, kept in the run's loop; the others are out of it.
+        Object::Str(s) => run_takes_str(s.as_bytes()) && put_payload(w, memo, id, op::SHORT_BINUNICODE, s.as_bytes()),
+        _ => match flat::put_other(w.reborrow(), g, memo, id, obj) {
+            Some(end) => {
+                w.seek(end);
+                true
+            }
+            None => false,
+        },
     }
+}
+
+/// SHORT_BINUNICODE or SHORT_BINBYTES (`code`) of `data` and MEMOIZE, remembered as object
+/// `id`; `false` (nothing written) when the run's room is used up.
+#[inline(always)]
+fn put_payload(w: &mut emit::Run<'_>, memo: &mut MemoTable, id: u32, code: u8, data: &[u8]) -> bool {
+    let idx = w.next_memo();
+    if !w.short_memoized(code, data) {
+        return false;
+    }
+    memo.insert(id, idx);
+    true
 }
 
 /// Containers whose items are written as soon as they are met, nested: a bound, so the Rust
@@ -699,8 +728,10 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     fn inlinable(&self, v: Value) -> bool {
         let Value::Ref(id) = v else { return true };
         match self.g.objects.get(id.index()) {
-            Some(Object::Str(s)) => run_takes_str(s.as_bytes()) || self.memo.get(id.0).is_some(),
-            Some(_) => self.memo.get(id.0).is_some(),
+            Some(obj @ Object::Tuple(_)) => {
+                self.memo.get(id.0).is_some() || flat::flat_bytes(self.g, &self.memo, obj).is_some()
+            }
+            Some(obj) => run_payload(obj).is_some() || self.memo.get(id.0).is_some(),
             None => false,
         }
     }
