@@ -468,7 +468,7 @@ impl<S: Sink> Out<S> {
             let start = buf.len();
             buf.extend_from_slice(&[0; RUN_ITEM]);
             let used = match buf[start..].first_chunk_mut() {
-                Some(room) => put_short_str_memoized(room, data),
+                Some(room) => put_short_memoized(room, op::SHORT_BINUNICODE, data),
                 None => 0,
             };
             buf.truncate(start + used);
@@ -802,13 +802,6 @@ fn push_bin_scalar(buf: &mut Vec<u8>, v: Value) -> bool {
         Value::Ref(_) => return false,
     }
     true
-}
-
-/// SHORT_BINUNICODE of `data` (at most [`SHORT_COPY`] bytes) and MEMOIZE at the start of
-/// `slot`, with fixed-size moves; returns their length.
-#[inline(always)]
-fn put_short_str_memoized(slot: &mut [u8; RUN_ITEM], data: &[u8]) -> usize {
-    put_short_memoized(slot, op::SHORT_BINUNICODE, data)
 }
 
 /// As [`put_short_memoized`], for a payload of more than [`SHORT_COPY`] bytes (and under 256),
