@@ -506,6 +506,95 @@ fn tuples_and_bytes_in_runs_match_cpython_bytes() {
     }
 }
 
+/// Appends `v` to the list `list` (to close a cycle once both exist).
+fn push(g: &mut Graph, list: Value, v: Value) {
+    match g.get_mut(list.id().unwrap()) {
+        Object::List(items) => items.push(v),
+        other => panic!("not a list: {other:?}"),
+    }
+}
+
+/// Tuples reached again through their own items, in the shapes CPython's tests and programs
+/// make: CPython writes the inner copy in full, then drops the outer copy's items (POP, or
+/// POP_MARK) and fetches it. Through one-item lists (APPEND), dicts, two tuples one inside the
+/// other, and lists nested deeper than the pickler writes by recursion, at every protocol.
+#[test]
+fn recursive_tuples_match_cpython_bytes() {
+    type Shape = (&'static str, fn(&mut Graph) -> Value);
+    let shapes: Vec<Shape> = vec![
+        ("t = ([t],)", |g| {
+            let l = g.list(vec![]);
+            let t = g.tuple(vec![l]);
+            push(g, l, t);
+            t
+        }),
+        ("t = ([t, t], 1, 2, 3)", |g| {
+            let l = g.list(vec![]);
+            let t = g.tuple(vec![l, Value::Int(1), Value::Int(2), Value::Int(3)]);
+            push(g, l, t);
+            push(g, l, t);
+            t
+        }),
+        ("t = ({1: t}, 'x'); [t, t]", |g| {
+            let d = g.dict();
+            let x = g.str("x");
+            let t = g.tuple(vec![d, x]);
+            g.dict_insert(d, Value::Int(1), t).unwrap();
+            g.list(vec![t, t])
+        }),
+        ("t = ({1: t, 2: [t]},)", |g| {
+            let d = g.dict();
+            let t = g.tuple(vec![d]);
+            let l = g.list(vec![t]);
+            g.dict_insert(d, Value::Int(1), t).unwrap();
+            g.dict_insert(d, Value::Int(2), l).unwrap();
+            t
+        }),
+        ("t = (([t],),)", |g| {
+            let l = g.list(vec![]);
+            let u = g.tuple(vec![l]);
+            let t = g.tuple(vec![u]);
+            push(g, l, t);
+            t
+        }),
+        ("t = ([[[...[t]...]]],), 12 lists deep", |g| {
+            let innermost = g.list(vec![]);
+            let mut outer = innermost;
+            for _ in 0..11 {
+                outer = g.list(vec![outer]);
+            }
+            let t = g.tuple(vec![outer, Value::None]);
+            push(g, innermost, t);
+            t
+        }),
+        ("t = tuple of 30 items, the last [t]", |g| {
+            let l = g.list(vec![]);
+            let mut items: Vec<Value> = (0..29).map(Value::Int).collect();
+            items.push(l);
+            let t = g.tuple(items);
+            push(g, l, t);
+            t
+        }),
+    ];
+    let mut cases = Vec::new();
+    for (_, make) in &shapes {
+        for proto in 0..=5u8 {
+            let mut g = Graph::new();
+            let root = make(&mut g);
+            g.set_root(root);
+            cases.push((g, proto));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (i, ((g, proto), (ours, theirs))) in cases.iter().zip(through_cpython(dir.path(), &cases)).enumerate() {
+        let shape = shapes[i / 6].0;
+        assert_eq!(ours, theirs, "{shape}, protocol {proto}: bytes differ from CPython's");
+        if let Err(e) = isomorphic(g, &brinery::loads(&ours).unwrap()) {
+            panic!("{shape}, protocol {proto}: read back differs: {e}");
+        }
+    }
+}
+
 #[test]
 fn random_graphs_round_trip_through_cpython() {
     let mut runner = TestRunner::deterministic();

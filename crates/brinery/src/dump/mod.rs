@@ -4,6 +4,7 @@
 
 pub(crate) mod emit;
 mod flat;
+mod nested;
 mod reduce;
 mod repr;
 
@@ -913,9 +914,14 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                     return Ok(());
                 }
                 match obj {
-                    // The most common object, kept out of save_object's large frame (and the
+                    // The most common objects, kept out of save_object's large frame (and the
                     // arena's objects are borrowed from the graph, not from the pickler).
                     Object::Str(s) if self.proto() >= 1 => return self.save_bin_str(id, s.as_bytes()),
+                    Object::List(items) if self.writes_now(items.len()) => return self.list_now(id, items),
+                    Object::Dict(d) if self.writes_now(d.len()) => return self.dict_now(id, d.entries()),
+                    Object::Tuple(items) if self.writes_now(items.len()) => {
+                        return self.tuple_now(id, items.len() as u32)
+                    }
                     Object::Str(_) | Object::Bytes(_) => {
                         if let Some(idx) = self.singleton_memo(id) {
                             self.e.memo_get(idx);
