@@ -917,10 +917,10 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                     // The most common objects, kept out of save_object's large frame (and the
                     // arena's objects are borrowed from the graph, not from the pickler).
                     Object::Str(s) if self.proto() >= 1 => return self.save_bin_str(id, s.as_bytes()),
-                    Object::List(items) if self.writes_now(items.len()) => return self.list_now(id, items),
-                    Object::Dict(d) if self.writes_now(d.len()) => return self.dict_now(id, d.entries()),
-                    Object::Tuple(items) if self.writes_now(items.len()) => {
-                        return self.tuple_now(id, items.len() as u32)
+                    Object::List(_) | Object::Dict(_) | Object::Tuple(_) => {
+                        if let Some(done) = self.container_now(id, obj) {
+                            return done;
+                        }
                     }
                     Object::Str(_) | Object::Bytes(_) => {
                         if let Some(idx) = self.singleton_memo(id) {

@@ -109,15 +109,51 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     #[inline(always)]
     fn each_now(&mut self, items: &[Value], mark: usize) -> Result<()> {
         for &v in items {
-            if matches!(v, Value::Ref(_)) {
-                self.save(v)?;
-                self.run_to(mark)?;
-            } else {
-                self.e.boundary()?;
-                self.e.scalar(v);
-            }
+            // A boundary before each value, as `save` has.
+            self.e.boundary()?;
+            self.save_now(v, mark)?;
         }
         Ok(())
+    }
+
+    /// One item of a container written now: the commonest values without [`Pickler::save`]'s
+    /// dispatch (a scalar, a memo hit, a short str, a small container), any other through it
+    /// and then what it queued.
+    #[inline(always)]
+    fn save_now(&mut self, v: Value, mark: usize) -> Result<()> {
+        let Value::Ref(id) = v else {
+            self.e.scalar(v);
+            return Ok(());
+        };
+        let g: &'g Graph = self.g;
+        if let Some(obj) = g.objects.get(id.index()) {
+            if let Some(&idx) = self.memo.get(id.0) {
+                self.e.memo_get(idx);
+                return Ok(());
+            }
+            if let Object::Str(s) = obj {
+                if self.saved_short_str(id.0, s.as_bytes()) {
+                    return Ok(());
+                }
+            }
+            if let Some(done) = self.container_now(id.0, obj) {
+                return done;
+            }
+        }
+        self.save(v)?;
+        self.run_to(mark)
+    }
+
+    /// A list, dict or tuple [`Pickler::writes_now`] takes, written now; `None` (nothing
+    /// written) for any other object.
+    #[inline(always)]
+    pub(super) fn container_now(&mut self, id: u32, obj: &'g Object) -> Option<Result<()>> {
+        match obj {
+            Object::List(items) if self.writes_now(items.len()) => Some(self.list_now(id, items)),
+            Object::Dict(d) if self.writes_now(d.len()) => Some(self.dict_now(id, d.entries())),
+            Object::Tuple(items) if self.writes_now(items.len()) => Some(self.tuple_now(id, items.len() as u32)),
+            _ => None,
+        }
     }
 
     /// Run the tasks above `mark` (queued by the items being written now).
