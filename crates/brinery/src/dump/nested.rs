@@ -2,7 +2,7 @@
 //! writes its items and its closing opcode as soon as it is met, and whatever an item queues
 //! (an instance's reduction, a long list) is run to its end before the next item. Most
 //! containers in most pickles are small, and this skips the task stack's round trips for
-//! them: `(1, [2])` took 1 890 instructions to dump through tasks.
+//! them: `(1, [2])` took 1 890 instructions to dump through tasks, 1 174 this way.
 //!
 //! The task stack stays for long containers (their batches) and for nesting deeper than
 //! [`INLINE_DEPTH`], so no input can overflow the Rust stack. A tuple is not counted as
