@@ -254,6 +254,37 @@ fn put_payload(w: &mut emit::Run<'_>, memo: &mut MemoTable, id: u32, code: u8, d
     true
 }
 
+/// A run that wrote fewer values than this before one it could not take counts as a miss.
+const RUN_FEW: usize = 4;
+
+/// When to try a run in a long sequence: after a miss (a run of fewer than [`RUN_FEW`]
+/// values), the next `2^misses` values go the usual way first, so a sequence that alternates
+/// values a run takes with others (strs and small lists, say) does not zero a run's room for
+/// each one; a run of [`RUN_FEW`] or more starts over. As the serde serializer's runs.
+#[derive(Default)]
+struct Backoff {
+    skip: u32,
+    misses: u32,
+}
+
+impl Backoff {
+    /// Whether to try a run at this value (each `false` counts one value skipped).
+    #[inline(always)]
+    fn tries(&mut self) -> bool {
+        if self.skip == 0 {
+            return true;
+        }
+        self.skip -= 1;
+        false
+    }
+
+    /// A run wrote `values` values.
+    #[inline(always)]
+    fn ran(&mut self, values: usize) {
+        (self.skip, self.misses) = if values < RUN_FEW { (1 << self.misses.min(10), self.misses + 1) } else { (0, 0) };
+    }
+}
+
 /// Containers whose items are written as soon as they are met, nested: a bound, so the Rust
 /// stack stays small whatever the nesting (deeper ones queue their items as tasks).
 const INLINE_DEPTH: u8 = 8;
@@ -629,6 +660,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     fn items_in_runs(&mut self, seq: u32, items: &'g [Value], pos: u32, end: u32) -> Result<()> {
         let mut p = pos as usize;
         let end = end as usize;
+        let mut backoff = Backoff::default();
         while p < end {
             let item = items[p];
             if !matches!(item, Value::Ref(_)) {
@@ -639,10 +671,13 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                     continue;
                 }
             }
-            let n = self.written_run(&items[p..end]);
-            if n > 0 {
-                p += n;
-                continue;
+            if backoff.tries() {
+                let n = self.written_run(&items[p..end]);
+                if n > 0 {
+                    backoff.ran(n);
+                    p += n;
+                    continue;
+                }
             }
             p += 1;
             let queued = self.tasks.len();
@@ -660,8 +695,12 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     fn pairs_in_runs(&mut self, seq: u32, pairs: &'g [(Value, Value)], pos: u32, end: u32) -> Result<()> {
         let mut p = pos as usize;
         let end = end as usize;
+        let mut backoff = Backoff::default();
         while p < end {
-            let (n, key_done) = self.written_pairs_run(&pairs[p..end]);
+            let (n, key_done) = if backoff.tries() { self.written_pairs_run(&pairs[p..end]) } else { (0, false) };
+            if n > 0 || key_done {
+                backoff.ran(2 * n + usize::from(key_done));
+            }
             p += n;
             if n > 0 && !key_done {
                 continue;
@@ -696,6 +735,14 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         if !run.first().is_some_and(|&v| self.inlinable(v)) {
             return 0;
         }
+        self.run_of(run)
+    }
+
+    /// [`Pickler::written_run`] once its first value is known to go in: out of the caller's
+    /// loop, whose registers it would otherwise share (a list of short strs took 3 % more
+    /// instructions inlined).
+    #[inline(never)]
+    fn run_of(&mut self, run: &[Value]) -> usize {
         let Some(bytes) = self.run_room(run.len()) else { return 0 };
         let (g, memo) = (self.g, &mut self.memo);
         self.e.run(bytes, |w| run.iter().take_while(|&&v| put_inline(w, g, memo, v)).count())
