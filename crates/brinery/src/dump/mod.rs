@@ -678,6 +678,13 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                     p += n;
                     continue;
                 }
+            } else {
+                // Skipping runs: a value a run would take still skips `save`'s dispatch.
+                self.e.boundary()?;
+                if self.written_inline(item) {
+                    p += 1;
+                    continue;
+                }
             }
             p += 1;
             let queued = self.tasks.len();
