@@ -320,7 +320,8 @@ pub(crate) fn to_instance(g: &mut Graph, id: ObjId) -> Result<()> {
     let inst = {
         let native = g.get(id);
         let base = g.len() as u32;
-        crate::dump::native_reduction(native, 4, &mut crate::dump::NativeCx { base, scratch: &mut scratch })?
+        let named = &mut Vec::new();
+        crate::dump::native_reduction(native, 4, &mut crate::dump::NativeCx { base, scratch: &mut scratch, named })?
     };
     // Temporaries were numbered from the end of the arena, so appending keeps their ids.
     g.objects.extend(scratch);

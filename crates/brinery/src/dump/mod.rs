@@ -185,6 +185,8 @@ struct Pickler<'g, 'o, 'a, S: Sink> {
     /// How many containers' items are being written outside the task loop, one inside the
     /// other (see [`Pickler::batches_now_or_queued`]); at most [`INLINE_DEPTH`].
     inline: u8,
+    /// The classes and functions the pickler names itself (see [`NativeCx::global`]).
+    named: Named,
 }
 
 /// The most bytes [`Pickler::written_inline`] writes for one value: a str of 255 bytes with its
@@ -437,6 +439,7 @@ fn pickle<S: Sink>(sink: S, buf: Vec<u8>, graph: &Graph, opts: &mut DumpOptions<
         interned: NameMap::new(),
         singletons: None,
         inline: 0,
+        named: Vec::new(),
     };
     p.e.start();
     // The root is saved here, not queued: a task's trip through the stack costs more than a
@@ -466,6 +469,16 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
 
     fn temp_global(&mut self, module: &str, name: &str) -> Value {
         self.temp(Object::Global(Box::new(Global { module: module.into(), name: name.into() })))
+    }
+
+    /// The class or function `module.name` the pickler names itself, one object per dump
+    /// (see [`NativeCx::global`]).
+    fn named_global(&mut self, module: &'static str, name: &'static str) -> Value {
+        self.native_cx().global(module, name)
+    }
+
+    fn native_cx(&mut self) -> NativeCx<'_> {
+        NativeCx { base: TEMP_BASE, scratch: &mut self.scratch, named: &mut self.named }
     }
 
     fn temp_str(&mut self, s: &str) -> Value {
@@ -1106,13 +1119,13 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                     self.e.bin_bytes(lookup_bytes(g, &self.scratch, id))?;
                     self.memoize_as(id, (n == 0).then_some(257));
                 } else if b.is_empty() {
-                    let callable = self.temp_global("builtins", "bytes");
+                    let callable = self.named_global("builtins", "bytes");
                     let args = self.temp(Object::Tuple(Vec::new()));
                     self.call(id, Construct::Reduce, callable, args, None, None)?;
                 } else {
                     // Protocols 0-2 have no bytes opcode: _codecs.encode(latin-1 text, 'latin1').
                     let text: String = b.iter().map(|&c| c as char).collect();
-                    let callable = self.temp_global("_codecs", "encode");
+                    let callable = self.named_global("_codecs", "encode");
                     let s = self.temp_str(&text);
                     let enc = self.interned_str("latin1");
                     let args = self.temp(Object::Tuple(vec![s, enc]));
@@ -1125,7 +1138,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                     self.memoize_as(id, None);
                 } else {
                     let data = crate::PyBytes::from(b.clone());
-                    let callable = self.temp_global("builtins", "bytearray");
+                    let callable = self.named_global("builtins", "bytearray");
                     let args = if data.is_empty() { Vec::new() } else { vec![self.temp(Object::Bytes(data))] };
                     let args = self.temp(Object::Tuple(args));
                     self.call(id, Construct::Reduce, callable, args, None, None)?;
@@ -1196,7 +1209,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             Object::Set(s) | Object::FrozenSet(s) if proto < 4 => {
                 let frozen = matches!(lookup(g, &self.scratch, id), Object::FrozenSet(_));
                 let items = s.items().to_vec();
-                let callable = self.temp_global("builtins", if frozen { "frozenset" } else { "set" });
+                let callable = self.named_global("builtins", if frozen { "frozenset" } else { "set" });
                 let list = self.temp(Object::List(items));
                 let args = self.temp(Object::Tuple(vec![list]));
                 self.call(id, Construct::Reduce, callable, args, None, None)?;
@@ -1283,11 +1296,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 // Natives only live in the graph; temporaries are never natives.
                 let native =
                     g.objects.get(id as usize).ok_or_else(|| Error::unpicklable("internal: temporary native"))?;
-                let inst = reduce::native_reduction(
-                    native,
-                    proto,
-                    &mut NativeCx { base: TEMP_BASE, scratch: &mut self.scratch },
-                )?;
+                let inst = reduce::native_reduction(native, proto, &mut self.native_cx())?;
                 let inst_id = self.temp(Object::Instance(Box::new(inst)));
                 self.save_instance(id, inst_id.id().expect("temp is a ref").0)?;
             }
@@ -1383,13 +1392,13 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             Construct::NewObj => {
                 let mut items = vec![callable];
                 items.extend(arg_items.ok_or_else(|| Error::unpicklable("NEWOBJ arguments must be a tuple"))?);
-                let f = self.temp_global("copyreg", "__newobj__");
+                let f = self.named_global("copyreg", "__newobj__");
                 let args = self.temp(Object::Tuple(items));
                 self.call(key, Construct::Reduce, f, args, None, tail)?;
             }
             Construct::NewObjEx if proto >= 4 => self.call(key, Construct::NewObjEx, callable, args, kwargs, tail)?,
             Construct::NewObjEx => {
-                let f = self.temp_global("copyreg", "__newobj_ex__");
+                let f = self.named_global("copyreg", "__newobj_ex__");
                 let kw = kwargs.unwrap_or(Value::None);
                 let args = self.temp(Object::Tuple(vec![callable, args, kw]));
                 self.call(key, Construct::Reduce, f, args, None, tail)?;
@@ -1567,7 +1576,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         }
         if let Some((parent, last)) = name.rsplit_once('.') {
             // Nested qualnames before protocol 4: getattr(parent, 'last').
-            let f = self.temp_global("builtins", "getattr");
+            let f = self.named_global("builtins", "getattr");
             let parent = self.temp_global(&module, parent);
             let last = self.temp_str(last);
             let args = self.temp(Object::Tuple(vec![parent, last]));
@@ -1652,9 +1661,13 @@ fn lookup_bytes<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x [u8] {
 }
 
 /// Where the natives' reductions put their temporaries, and the id the first one gets.
+/// Globals made by [`NativeCx::global`], by module and name.
+pub(crate) type Named = Vec<(&'static str, &'static str, Value)>;
+
 pub(crate) struct NativeCx<'x> {
     pub(crate) base: u32,
     pub(crate) scratch: &'x mut Vec<Object>,
+    pub(crate) named: &'x mut Named,
 }
 
 impl NativeCx<'_> {
@@ -1662,5 +1675,18 @@ impl NativeCx<'_> {
         let id = self.base + self.scratch.len() as u32;
         self.scratch.push(obj);
         Value::Ref(crate::ObjId(id))
+    }
+
+    /// The global `module.name` (a class or function the writer names itself, such as
+    /// `datetime.date` for every date), made the first time and the same object after: in
+    /// CPython it is one object, so every later use is a memo fetch, as here. (Made per use,
+    /// a list of 10 000 dates spent most of its time allocating and freeing their names.)
+    pub(crate) fn global(&mut self, module: &'static str, name: &'static str) -> Value {
+        if let Some(&(_, _, v)) = self.named.iter().find(|&&(m, n, _)| m == module && n == name) {
+            return v;
+        }
+        let v = self.temp(Object::Global(Box::new(Global { module: module.into(), name: name.into() })));
+        self.named.push((module, name, v));
+        v
     }
 }

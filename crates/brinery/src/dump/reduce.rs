@@ -3,12 +3,8 @@
 
 use super::NativeCx;
 use crate::error::{Error, Result};
-use crate::value::{Construct, Dict, Global, Instance, Object, PyStr, Time, Value};
+use crate::value::{Construct, Dict, Instance, Object, PyStr, Time, Value};
 use num_bigint::BigInt;
-
-fn global(cx: &mut NativeCx<'_>, module: &str, name: &str) -> Value {
-    cx.temp(Object::Global(Box::new(Global { module: module.into(), name: name.into() })))
-}
 
 fn tuple(cx: &mut NativeCx<'_>, items: Vec<Value>) -> Value {
     cx.temp(Object::Tuple(items))
@@ -39,7 +35,7 @@ fn with_tz(cx: &mut NativeCx<'_>, state: Vec<u8>, tz: Option<Value>) -> Value {
 pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>) -> Result<Instance> {
     Ok(match native {
         Object::Complex(re, im) => {
-            let cls = global(cx, "builtins", "complex");
+            let cls = cx.global("builtins", "complex");
             let args = tuple(cx, vec![Value::Float(*re), Value::Float(*im)]);
             let mut inst = call(cls, args);
             if proto >= 2 {
@@ -48,37 +44,37 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
             inst
         }
         Object::Range(r) => {
-            let f = global(cx, "builtins", "range");
+            let f = cx.global("builtins", "range");
             call(f, tuple(cx, r.to_vec()))
         }
         Object::Slice(r) => {
-            let f = global(cx, "builtins", "slice");
+            let f = cx.global("builtins", "slice");
             call(f, tuple(cx, r.to_vec()))
         }
         Object::Date(d) => {
-            let f = global(cx, "datetime", "date");
+            let f = cx.global("datetime", "date");
             call(f, with_tz(cx, d.state().to_vec(), None))
         }
         // CPython writes PEP 495's fold bit only from protocol 4 on.
         Object::Time(t) => {
-            let f = global(cx, "datetime", "time");
+            let f = cx.global("datetime", "time");
             let t = Time { fold: t.fold && proto > 3, ..*t };
             call(f, with_tz(cx, t.state().to_vec(), t.tzinfo))
         }
         Object::DateTime(dt) => {
-            let f = global(cx, "datetime", "datetime");
+            let f = cx.global("datetime", "datetime");
             let mut dt = **dt;
             dt.time.fold &= proto > 3;
             call(f, with_tz(cx, dt.state().to_vec(), dt.time.tzinfo))
         }
         Object::TimeDelta(td) => {
-            let f = global(cx, "datetime", "timedelta");
+            let f = cx.global("datetime", "timedelta");
             let args =
                 vec![Value::Int(td.days as i64), Value::Int(td.seconds as i64), Value::Int(td.microseconds as i64)];
             call(f, tuple(cx, args))
         }
         Object::TimeZone(tz) => {
-            let f = global(cx, "datetime", "timezone");
+            let f = cx.global("datetime", "timezone");
             let [offset, name] = **tz;
             let mut args = vec![offset];
             if name != Value::None {
@@ -87,12 +83,12 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
             call(f, tuple(cx, args))
         }
         Object::Decimal(s) => {
-            let f = global(cx, "decimal", "Decimal");
+            let f = cx.global("decimal", "Decimal");
             let s = cx.temp(Object::Str(PyStr::from(&**s)));
             call(f, tuple(cx, vec![s]))
         }
         Object::Uuid(n) => {
-            let cls = global(cx, "uuid", "UUID");
+            let cls = cx.global("uuid", "UUID");
             let key = cx.temp(Object::Str(PyStr::from("int")));
             let value = match i64::try_from(*n) {
                 Ok(i) => Value::Int(i),
@@ -107,8 +103,8 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
                 inst.construct = Construct::NewObj;
                 inst
             } else {
-                let f = global(cx, "copyreg", "_reconstructor");
-                let base = global(cx, "builtins", "object");
+                let f = cx.global("copyreg", "_reconstructor");
+                let base = cx.global("builtins", "object");
                 let args = tuple(cx, vec![cls, base, Value::None]);
                 call(f, args)
             };
@@ -116,24 +112,24 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
             inst
         }
         Object::Fraction(nd) => {
-            let f = global(cx, "fractions", "Fraction");
+            let f = cx.global("fractions", "Fraction");
             call(f, tuple(cx, nd.to_vec()))
         }
         Object::OrderedDict(d) => {
-            let f = global(cx, "collections", "OrderedDict");
+            let f = cx.global("collections", "OrderedDict");
             let mut inst = call(f, tuple(cx, Vec::new()));
             inst.dict_items = d.entries().to_vec();
             inst
         }
         Object::DefaultDict(dd) => {
-            let f = global(cx, "collections", "defaultdict");
+            let f = cx.global("collections", "defaultdict");
             let args = if dd.factory == Value::None { Vec::new() } else { vec![dd.factory] };
             let mut inst = call(f, tuple(cx, args));
             inst.dict_items = dd.dict.entries().to_vec();
             inst
         }
         Object::Deque(dq) => {
-            let f = global(cx, "collections", "deque");
+            let f = cx.global("collections", "deque");
             let args = if dq.maxlen == Value::None {
                 Vec::new()
             } else {
@@ -145,7 +141,7 @@ pub(crate) fn native_reduction(native: &Object, proto: u8, cx: &mut NativeCx<'_>
             inst
         }
         Object::Counter(d) => {
-            let f = global(cx, "collections", "Counter");
+            let f = cx.global("collections", "Counter");
             let copy = cx.temp(Object::Dict(d.clone()));
             call(f, tuple(cx, vec![copy]))
         }
