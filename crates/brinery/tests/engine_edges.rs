@@ -290,3 +290,21 @@ fn cached_strs_and_empty_bytes_are_shared_by_content() {
         assert_eq!(brinery::dumps(&g, proto as u8).unwrap(), *expected, "protocol {proto}");
     }
 }
+
+#[test]
+fn reductions_through_copyreg_newobj_are_written_as_newobj_from_protocol_2() {
+    // CPython's protocol 0 pickle of `[o, o, C()]`, where `C.__reduce__` returns
+    // `(copyreg.__newobj__, (C, 7), {'a': 1})`: REDUCE calls to `copy_reg.__newobj__`.
+    let p0 = b"(lp0\nccopy_reg\n__newobj__\np1\n(cported\nC\np2\nI7\ntp3\nRp4\n(dp5\nVa\np6\nI1\nsbag4\nag1\n\
+(g2\nI7\ntp7\nRp8\n(dp9\ng6\nI1\nsba.";
+    let g = brinery::loads(p0).unwrap();
+    // CPython writes the same objects with NEWOBJ from protocol 2 on (its `save_reduce` checks
+    // the function's name), and with the REDUCE calls again below.
+    let p2: &[u8] = b"\x80\x02]q\x00(cported\nC\nq\x01K\x07\x85q\x02\x81q\x03}q\x04X\x01\x00\x00\x00aq\x05K\x01sb\
+h\x03h\x01K\x07\x85q\x06\x81q\x07}q\x08h\x05K\x01sbe.";
+    let p4: &[u8] = b"\x80\x04\x956\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x06ported\x94\x8c\x01C\x94\x93\x94K\x07\
+\x85\x94\x81\x94}\x94\x8c\x01a\x94K\x01sbh\x05h\x03K\x07\x85\x94\x81\x94}\x94h\x07K\x01sbe.";
+    assert_eq!(brinery::dumps(&g, 2).unwrap(), p2);
+    assert_eq!(brinery::dumps(&g, 4).unwrap(), p4);
+    assert_eq!(brinery::dumps(&g, 0).unwrap(), p0);
+}

@@ -1367,22 +1367,32 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
         {
             return Err(dangling(self.g, id.0));
         }
-        let arg_items: Option<Vec<Value>> = match args.id().map(|a| self.obj(a.0)) {
-            Some(Object::Tuple(items)) => Some(items.clone()),
-            _ => None,
+        // Copied only where needed: most instances are written as they are.
+        let arg_items = |p: &Self| -> Option<Vec<Value>> {
+            match args.id().map(|a| p.obj(a.0)) {
+                Some(Object::Tuple(items)) => Some(items.clone()),
+                _ => None,
+            }
         };
         let tail = Some(inst_id);
         match construct {
             Construct::Reduce => {
-                let name = self.global_name(callable);
-                let is = |n: &str| name.as_ref().is_some_and(|(_, x)| x == n);
-                match arg_items.as_deref() {
-                    Some([cls, rest @ ..]) if proto >= 2 && is("__newobj__") => {
+                let named =
+                    |n: &str| matches!(callable.id().map(|id| self.obj(id.0)), Some(Object::Global(g)) if g.name == n);
+                let special = if proto >= 4 && named("__newobj_ex__") {
+                    Some(Construct::NewObjEx)
+                } else if proto >= 2 && named("__newobj__") {
+                    Some(Construct::NewObj)
+                } else {
+                    None
+                };
+                match (special, special.and_then(|_| arg_items(self)).as_deref()) {
+                    (Some(Construct::NewObj), Some([cls, rest @ ..])) => {
                         let (cls, rest) = (*cls, rest.to_vec());
                         let args = self.temp(Object::Tuple(rest));
                         self.call(key, Construct::NewObj, cls, args, None, tail)?;
                     }
-                    Some(&[cls, a, kw]) if proto >= 4 && is("__newobj_ex__") => {
+                    (Some(Construct::NewObjEx), Some(&[cls, a, kw])) => {
                         self.call(key, Construct::NewObjEx, cls, a, Some(kw), tail)?;
                     }
                     _ => self.call(key, Construct::Reduce, callable, args, None, tail)?,
@@ -1391,7 +1401,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             Construct::NewObj if proto >= 2 => self.call(key, Construct::NewObj, callable, args, None, tail)?,
             Construct::NewObj => {
                 let mut items = vec![callable];
-                items.extend(arg_items.ok_or_else(|| Error::unpicklable("NEWOBJ arguments must be a tuple"))?);
+                items.extend(arg_items(self).ok_or_else(|| Error::unpicklable("NEWOBJ arguments must be a tuple"))?);
                 let f = self.named_global("copyreg", "__newobj__");
                 let args = self.temp(Object::Tuple(items));
                 self.call(key, Construct::Reduce, f, args, None, tail)?;
@@ -1404,7 +1414,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
                 self.call(key, Construct::Reduce, f, args, None, tail)?;
             }
             Construct::Inst | Construct::Obj => {
-                let items = arg_items.ok_or_else(|| Error::unpicklable("INST/OBJ arguments must be a tuple"))?;
+                let items = arg_items(self).ok_or_else(|| Error::unpicklable("INST/OBJ arguments must be a tuple"))?;
                 let args_seq = args.id().expect("tuple args are a ref").0;
                 let n = items.len() as u32;
                 if proto == 0 {
