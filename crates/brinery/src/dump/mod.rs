@@ -1408,6 +1408,10 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
             }
             Construct::NewObjEx if proto >= 4 => self.call(key, Construct::NewObjEx, callable, args, kwargs, tail)?,
             Construct::NewObjEx => {
+                // CPython writes `functools.partial(cls.__new__, cls, *args, **kwargs)()` here,
+                // and pickles `cls.__new__` by where that function is defined (the class, a base
+                // class, or `object`), which the graph does not say; `copyreg.__newobj_ex__`
+                // builds the same object from what it does.
                 let f = self.named_global("copyreg", "__newobj_ex__");
                 let kw = kwargs.unwrap_or(Value::None);
                 let args = self.temp(Object::Tuple(vec![callable, args, kw]));
