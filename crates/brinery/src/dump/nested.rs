@@ -25,45 +25,40 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     }
 
     /// An exact list, as CPython's `save_list` writes it: EMPTY_LIST and its memo, then one
-    /// item and APPEND, or MARK, the items and APPENDS.
+    /// item and APPEND, or MARK, the items and APPENDS (a list of scalars that fits, whole).
     pub(super) fn list_now(&mut self, id: u32, items: &'g [Value]) -> Result<()> {
         if let Some(idx) = self.e.scalar_list(items, BATCH as usize) {
             self.memo.insert(id, idx);
             return Ok(());
         }
-        self.e.op(op::EMPTY_LIST);
-        self.memoize_as(id, None);
-        let close = match items.len() {
-            0 => return Ok(()),
-            1 => op::APPEND,
-            _ => {
-                self.e.op(op::MARK);
-                op::APPENDS
-            }
-        };
-        self.items_now(id, items.len() as u32, false)?;
-        self.e.op(close);
-        Ok(())
+        self.batch_now(id, items.len(), false, [op::EMPTY_LIST, op::APPEND, op::APPENDS])
     }
 
     /// An exact dict, as CPython's `save_dict` writes it: EMPTY_DICT and its memo, then one
-    /// pair and SETITEM, or MARK, the pairs and SETITEMS.
+    /// pair and SETITEM, or MARK, the pairs and SETITEMS (a dict of scalars that fits, whole).
     pub(super) fn dict_now(&mut self, id: u32, pairs: &'g [(Value, Value)]) -> Result<()> {
         if let Some(idx) = self.e.scalar_dict(pairs, BATCH as usize) {
             self.memo.insert(id, idx);
             return Ok(());
         }
-        self.e.op(op::EMPTY_DICT);
+        self.batch_now(id, pairs.len(), true, [op::EMPTY_DICT, op::SETITEM, op::SETITEMS])
+    }
+
+    /// The `empty` opcode and its memo, then the single item (or pair) and `one`, or MARK, the
+    /// `len` items and `many`: a list's or dict's one batch.
+    #[inline(always)]
+    fn batch_now(&mut self, id: u32, len: usize, pairs: bool, [empty, one, many]: [u8; 3]) -> Result<()> {
+        self.e.op(empty);
         self.memoize_as(id, None);
-        let close = match pairs.len() {
+        let close = match len {
             0 => return Ok(()),
-            1 => op::SETITEM,
+            1 => one,
             _ => {
                 self.e.op(op::MARK);
-                op::SETITEMS
+                many
             }
         };
-        self.items_now(id, pairs.len() as u32, true)?;
+        self.items_now(id, len as u32, pairs)?;
         self.e.op(close);
         Ok(())
     }
