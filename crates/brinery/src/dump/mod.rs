@@ -462,9 +462,7 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
     }
 
     fn temp(&mut self, obj: Object) -> Value {
-        let id = TEMP_BASE + self.scratch.len() as u32;
-        self.scratch.push(obj);
-        Value::Ref(crate::ObjId(id))
+        self.native_cx().temp(obj)
     }
 
     fn temp_global(&mut self, module: &str, name: &str) -> Value {
@@ -834,7 +832,8 @@ impl<'g, S: Sink> Pickler<'g, '_, '_, S> {
 
     /// The commonest values written without [`Pickler::save`]'s dispatch: a scalar, an object
     /// already in the memo, or a str of 3–255 bytes in protocol 4+; at most [`MAX_INLINE`]
-    /// bytes, and only within [`Pickler::inline_budget`]. `false`: nothing written.
+    /// bytes, and only within [`Pickler::inline_budget`] or right after a boundary check.
+    /// `false`: nothing written.
     #[inline(always)]
     fn written_inline(&mut self, v: Value) -> bool {
         let Value::Ref(id) = v else {
@@ -1674,10 +1673,10 @@ fn lookup_bytes<'x>(g: &'x Graph, scratch: &'x [Object], id: u32) -> &'x [u8] {
     }
 }
 
-/// Where the natives' reductions put their temporaries, and the id the first one gets.
 /// Globals made by [`NativeCx::global`], by module and name.
 pub(crate) type Named = Vec<(&'static str, &'static str, Value)>;
 
+/// Where the natives' reductions put their temporaries, and the id the first one gets.
 pub(crate) struct NativeCx<'x> {
     pub(crate) base: u32,
     pub(crate) scratch: &'x mut Vec<Object>,
