@@ -678,3 +678,80 @@ fn long_runs_of_scalars_match_cpython_bytes() {
     }
     assert!(longest > 200, "no long sequence was drawn (longest {longest})");
 }
+
+/// A scalar that is mostly tiny (None, a bool, an int from 0 to 255: one or two bytes each)
+/// and now and then one that is not: an int just past that range, a float, a str.
+fn mostly_tiny() -> impl Strategy<Value = Spec> {
+    prop_oneof![
+        8 => (0i64..256).prop_map(Spec::Int),
+        2 => Just(Spec::None),
+        2 => any::<bool>().prop_map(Spec::Bool),
+        1 => prop::sample::select(vec![256i64, -1, 65535, 65536, 1 << 40, i64::MIN]).prop_map(Spec::Int),
+        1 => any::<f64>().prop_map(Spec::Float),
+        1 => "[a-z]{1,3}".prop_map(Spec::Str),
+    ]
+}
+
+fn scalar_value(g: &mut Graph, s: &Spec) -> Value {
+    match s {
+        Spec::Int(n) => Value::Int(*n),
+        Spec::Float(f) => Value::Float(*f),
+        Spec::Bool(b) => Value::Bool(*b),
+        Spec::Str(t) => g.str(t),
+        _ => Value::None,
+    }
+}
+
+/// Lists and dicts of 2 to 20 scalars, inside an outer list, most of them all tiny scalars
+/// (which the writer puts down at two bytes a slot with no room check per item) and the rest
+/// holding one that is not. CPython writes the same bytes at every protocol, with memo
+/// indexes below 256 and past it.
+#[test]
+fn small_containers_of_tiny_scalars_match_cpython_bytes() {
+    let mut runner = TestRunner::deterministic();
+    let dir = tempfile::tempdir().unwrap();
+    let list = prop::collection::vec(mostly_tiny(), 2..=20);
+    // Keys: distinct ints from 0 to 299 (past 255 now and then), or None, or a str.
+    let key =
+        prop_oneof![8 => (0i64..300).prop_map(Spec::Int), 1 => Just(Spec::None), 1 => "[a-z]".prop_map(Spec::Str)];
+    let dict = prop::collection::vec((key, mostly_tiny()), 2..=20);
+    let (mut tiny_lists, mut tiny_dicts, mut cases) = (0, 0, Vec::new());
+    let is_tiny =
+        |s: &Spec| matches!(s, Spec::None | Spec::Bool(_)) || matches!(s, Spec::Int(n) if (0..256).contains(n));
+    for i in 0..120 {
+        let mut g = Graph::new();
+        // In every other case, 300 strs first, so that from then on the memo indexes take
+        // LONG_BINPUT before protocol 4.
+        let mut outer: Vec<Value> =
+            if i % 12 < 6 { Vec::new() } else { (0..300).map(|n| g.str(&format!("s{n}"))).collect() };
+        for _ in 0..6 {
+            let items = list.new_tree(&mut runner).unwrap().current();
+            tiny_lists += usize::from(items.iter().all(is_tiny));
+            let values = items.iter().map(|s| scalar_value(&mut g, s)).collect();
+            outer.push(g.list(values));
+            let d = g.dict();
+            let mut pairs = dict.new_tree(&mut runner).unwrap().current();
+            pairs.sort_by_key(|(k, _)| format!("{k:?}"));
+            pairs.dedup_by_key(|(k, _)| format!("{k:?}"));
+            tiny_dicts += usize::from(pairs.len() > 1 && pairs.iter().all(|(k, v)| is_tiny(k) && is_tiny(v)));
+            for (k, v) in &pairs {
+                let (k, v) = (scalar_value(&mut g, k), scalar_value(&mut g, v));
+                g.dict_insert(d, k, v).unwrap();
+            }
+            outer.push(d);
+        }
+        let root = g.list(outer);
+        g.set_root(root);
+        cases.push((g, (i % 6) as u8));
+    }
+    for ((g, proto), (ours, theirs)) in cases.iter().zip(through_cpython(dir.path(), &cases)) {
+        assert_eq!(ours, theirs, "protocol {proto}: bytes differ from CPython's");
+        if let Err(e) = isomorphic(g, &brinery::loads(&ours).unwrap()) {
+            panic!("protocol {proto}: read back differs: {e}");
+        }
+    }
+    assert!(
+        tiny_lists >= 20 && tiny_dicts >= 20,
+        "too few all-tiny containers ({tiny_lists} lists, {tiny_dicts} dicts)"
+    );
+}

@@ -321,11 +321,16 @@ impl<S: Sink> Out<S> {
     pub(crate) fn scalar_list(&mut self, items: &[Value], batch: usize) -> Option<u32> {
         // EMPTY_LIST, LONG_BINPUT, MARK and APPENDS around the items.
         const AROUND: usize = 8;
-        if self.proto < 2
-            || !(2..=batch).contains(&items.len())
-            || self.room() < items.len() * MAX_BIN_SCALAR + AROUND
-            || items.iter().any(|v| matches!(v, Value::Ref(_)))
+        if self.proto < 2 || !(2..=batch).contains(&items.len()) || self.room() < items.len() * MAX_BIN_SCALAR + AROUND
         {
+            return None;
+        }
+        if tiny(items[0]).is_some() {
+            if let Some(idx) = self.tiny_list(items) {
+                return Some(idx);
+            }
+        }
+        if items.iter().any(|v| matches!(v, Value::Ref(_))) {
             return None;
         }
         self.op(op::EMPTY_LIST);
@@ -346,11 +351,94 @@ impl<S: Sink> Out<S> {
         if self.proto < 2
             || !(2..batch).contains(&pairs.len())
             || self.room() < pairs.len() * 2 * MAX_BIN_SCALAR + AROUND
-            || pairs.iter().any(|(k, v)| matches!(k, Value::Ref(_)) || matches!(v, Value::Ref(_)))
         {
             return None;
         }
+        if tiny(pairs[0].0).is_some() {
+            if let Some(idx) = self.tiny_dict(pairs) {
+                return Some(idx);
+            }
+        }
+        if pairs.iter().any(|(k, v)| matches!(k, Value::Ref(_)) || matches!(v, Value::Ref(_))) {
+            return None;
+        }
         Some(self.write_scalar_dict(pairs))
+    }
+
+    /// A list of tiny scalars (see [`Tiny`]), whole, as [`Out::scalar_list`]; `None` (nothing
+    /// written) when `items` are not all tiny. When all are ints, each takes two bytes at a
+    /// fixed offset, with no dispatch.
+    #[inline(never)]
+    fn tiny_list(&mut self, items: &[Value]) -> Option<u32> {
+        let ints_only = Tiny::of(items)?.ints_only();
+        self.op(op::EMPTY_LIST);
+        let idx = self.memo_put();
+        let start = self.buf.len();
+        self.buf.resize(start + 2 * items.len() + 2, 0);
+        let dst = &mut self.buf[start..];
+        dst[0] = op::MARK;
+        let end = if ints_only {
+            for (slot, v) in dst[1..].chunks_exact_mut(2).zip(items) {
+                if let Value::Int(i) = *v {
+                    slot.copy_from_slice(&[op::BININT1, i as u8]);
+                }
+            }
+            1 + 2 * items.len()
+        } else {
+            items.iter().fold(1, |at, &v| put_tiny(dst, at, v))
+        };
+        if let Some(close) = dst.get_mut(end) {
+            *close = op::APPENDS;
+        }
+        self.buf.truncate(start + end + 1);
+        Some(idx)
+    }
+
+    /// A dict whose keys and values are all tiny scalars (see [`Tiny`]), whole, as
+    /// [`Out::scalar_dict`]; `None` (nothing written) when they are not. Written as it is
+    /// checked, and cut back at the first pair that is not tiny.
+    #[inline(never)]
+    fn tiny_dict(&mut self, pairs: &[(Value, Value)]) -> Option<u32> {
+        self.open_frame();
+        let (memo, memo_len) = self.memo_put_bytes(self.memo_len);
+        let start = self.buf.len();
+        self.buf.resize(start + 2 + memo_len + 4 * pairs.len() + 1, 0);
+        let dst = &mut self.buf[start..];
+        dst[0] = op::EMPTY_DICT;
+        dst[1..1 + memo.len()].copy_from_slice(&memo);
+        dst[1 + memo_len] = op::MARK;
+        let mut at = 2 + memo_len;
+        for &(k, v) in pairs {
+            let (Some((kw, kn)), Some((vw, vn))) = (tiny(k), tiny(v)) else {
+                self.buf.truncate(start);
+                return None;
+            };
+            let Some(slot) = dst.get_mut(at..).and_then(|rest| rest.first_chunk_mut::<4>()) else { break };
+            slot[..2].copy_from_slice(&kw.to_le_bytes());
+            slot[kn..kn + 2].copy_from_slice(&vw.to_le_bytes());
+            at += kn + vn;
+        }
+        if let Some(close) = dst.get_mut(at) {
+            *close = op::SETITEMS;
+        }
+        self.buf.truncate(start + at + 1);
+        let idx = self.memo_len;
+        self.memo_len = idx.wrapping_add(1);
+        Some(idx)
+    }
+
+    /// The memo write [`Out::memo_put`] makes from protocol 1 on for memo index `idx`, in a
+    /// fixed array of which the first `len` bytes count.
+    #[inline(always)]
+    fn memo_put_bytes(&self, idx: u32) -> ([u8; 5], usize) {
+        let b = idx.to_le_bytes();
+        if self.proto >= 4 {
+            ([op::MEMOIZE, 0, 0, 0, 0], 1)
+        } else if idx < 256 {
+            ([op::BINPUT, b[0], 0, 0, 0], 2)
+        } else {
+            ([op::LONG_BINPUT, b[0], b[1], b[2], b[3]], 5)
+        }
     }
 
     #[inline(never)]
@@ -501,12 +589,8 @@ impl<S: Sink> Out<S> {
     #[inline(never)]
     fn memo_put_before_4(&mut self, idx: u32) {
         if self.proto >= 1 {
-            if idx < 256 {
-                self.write(&[op::BINPUT, idx as u8]);
-            } else {
-                let b = idx.to_le_bytes();
-                self.write(&[op::LONG_BINPUT, b[0], b[1], b[2], b[3]]);
-            }
+            let (bytes, len) = self.memo_put_bytes(idx);
+            self.write(&bytes[..len]);
         } else {
             self.write(format!("p{idx}\n").as_bytes());
         }
@@ -1027,6 +1111,61 @@ pub(crate) fn raw_unicode_escape(code_points: impl Iterator<Item = u32>, out: &m
             out.push(cp as u8);
         }
     }
+}
+
+/// Scalars each written in one or two bytes: None, bools and ints from 0 to 255 (NONE,
+/// NEWTRUE/NEWFALSE, BININT1 and a byte). Containers of them are common (flags, counts,
+/// small ids, `dict.fromkeys`) and are written with no room check per item.
+#[derive(Clone, Copy)]
+struct Tiny {
+    /// Any None or bool (not only ints).
+    ops: bool,
+}
+
+impl Tiny {
+    /// Whether all of `run` are tiny scalars (stops at the first that is not).
+    #[inline(always)]
+    fn of(run: &[Value]) -> Option<Tiny> {
+        let mut t = Tiny { ops: false };
+        run.iter().all(|&v| t.add(v)).then_some(t)
+    }
+
+    /// Count `v` in; false when it is not tiny.
+    #[inline(always)]
+    fn add(&mut self, v: Value) -> bool {
+        if let Value::Int(i) = v {
+            return i as u64 <= 0xff;
+        }
+        self.ops = true;
+        matches!(v, Value::None | Value::Bool(_))
+    }
+
+    #[inline(always)]
+    fn ints_only(self) -> bool {
+        !self.ops
+    }
+}
+
+/// A tiny scalar's opcode and byte (little-endian) and how many of the two it takes; `None`
+/// when `v` is not tiny.
+#[inline(always)]
+fn tiny(v: Value) -> Option<(u16, usize)> {
+    match v {
+        Value::Int(i) if i as u64 <= 0xff => Some((u16::from(op::BININT1) | (i as u16) << 8, 2)),
+        Value::Bool(b) => Some((u16::from(if b { op::NEWTRUE } else { op::NEWFALSE }), 1)),
+        Value::None => Some((u16::from(op::NONE), 1)),
+        _ => None,
+    }
+}
+
+/// A tiny scalar written at `at` in `dst`; returns where the next goes (`at` itself when
+/// `dst` has not two bytes left there).
+#[inline(always)]
+fn put_tiny(dst: &mut [u8], at: usize, v: Value) -> usize {
+    let Some(slot) = dst.get_mut(at..).and_then(|rest| rest.first_chunk_mut::<2>()) else { return at };
+    let (word, n) = tiny(v).unwrap_or((u16::from(op::NONE), 1));
+    *slot = word.to_le_bytes();
+    at + n
 }
 
 /// An opcode and the length of the payload after it, built on the stack (one per str or bytes
