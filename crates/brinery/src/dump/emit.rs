@@ -371,27 +371,19 @@ impl<S: Sink> Out<S> {
     #[inline(never)]
     fn tiny_list(&mut self, items: &[Value]) -> Option<u32> {
         let ints_only = Tiny::of(items)?.ints_only();
-        self.op(op::EMPTY_LIST);
-        let idx = self.memo_put();
-        let start = self.buf.len();
-        self.buf.resize(start + 2 * items.len() + 2, 0);
+        let (start, head) = self.open_marked(op::EMPTY_LIST, 2 * items.len());
         let dst = &mut self.buf[start..];
-        dst[0] = op::MARK;
         let end = if ints_only {
-            for (slot, v) in dst[1..].chunks_exact_mut(2).zip(items) {
+            for (slot, v) in dst[head..].chunks_exact_mut(2).zip(items) {
                 if let Value::Int(i) = *v {
                     slot.copy_from_slice(&[op::BININT1, i as u8]);
                 }
             }
-            1 + 2 * items.len()
+            head + 2 * items.len()
         } else {
-            items.iter().fold(1, |at, &v| put_tiny(dst, at, v))
+            items.iter().fold(head, |at, &v| put_tiny(dst, at, v))
         };
-        if let Some(close) = dst.get_mut(end) {
-            *close = op::APPENDS;
-        }
-        self.buf.truncate(start + end + 1);
-        Some(idx)
+        Some(self.close_marked(start, end, op::APPENDS))
     }
 
     /// A dict whose keys and values are all tiny scalars (see [`Tiny`]), whole, as
@@ -399,15 +391,9 @@ impl<S: Sink> Out<S> {
     /// checked, and cut back at the first pair that is not tiny.
     #[inline(never)]
     fn tiny_dict(&mut self, pairs: &[(Value, Value)]) -> Option<u32> {
-        self.open_frame();
-        let (memo, memo_len) = self.memo_put_bytes(self.memo_len);
-        let start = self.buf.len();
-        self.buf.resize(start + 2 + memo_len + 4 * pairs.len() + 1, 0);
+        let (start, head) = self.open_marked(op::EMPTY_DICT, 4 * pairs.len());
         let dst = &mut self.buf[start..];
-        dst[0] = op::EMPTY_DICT;
-        dst[1..1 + memo.len()].copy_from_slice(&memo);
-        dst[1 + memo_len] = op::MARK;
-        let mut at = 2 + memo_len;
+        let mut at = head;
         for &(k, v) in pairs {
             let (Some((kw, kn)), Some((vw, vn))) = (tiny(k), tiny(v)) else {
                 self.buf.truncate(start);
@@ -418,13 +404,37 @@ impl<S: Sink> Out<S> {
             slot[kn..kn + 2].copy_from_slice(&vw.to_le_bytes());
             at += kn + vn;
         }
-        if let Some(close) = dst.get_mut(at) {
-            *close = op::SETITEMS;
+        Some(self.close_marked(start, at, op::SETITEMS))
+    }
+
+    /// The start of a container written whole into sized room: `empty`, its memo write and
+    /// MARK, then zeroed room for `body` bytes and the closing opcode. Returns where the room
+    /// starts in the buffer and where the body starts in it. Nothing counts as written until
+    /// [`Out::close_marked`] (a truncate to the start undoes it).
+    #[inline(always)]
+    fn open_marked(&mut self, empty: u8, body: usize) -> (usize, usize) {
+        self.open_frame();
+        let (memo, memo_len) = self.memo_put_bytes(self.memo_len);
+        let start = self.buf.len();
+        self.buf.resize(start + 2 + memo_len + body + 1, 0);
+        let dst = &mut self.buf[start..];
+        dst[0] = empty;
+        dst[1..1 + memo.len()].copy_from_slice(&memo);
+        dst[1 + memo_len] = op::MARK;
+        (start, 2 + memo_len)
+    }
+
+    /// The end of a container begun with [`Out::open_marked`] whose body ends at `end`:
+    /// `close`, the room cut back, the memo entry counted; returns its memo index.
+    #[inline(always)]
+    fn close_marked(&mut self, start: usize, end: usize, close: u8) -> u32 {
+        if let Some(at) = self.buf.get_mut(start + end) {
+            *at = close;
         }
-        self.buf.truncate(start + at + 1);
+        self.buf.truncate(start + end + 1);
         let idx = self.memo_len;
         self.memo_len = idx.wrapping_add(1);
-        Some(idx)
+        idx
     }
 
     /// The memo write [`Out::memo_put`] makes from protocol 1 on for memo index `idx`, in a
