@@ -1142,7 +1142,9 @@ impl Tiny {
         run.iter().all(|&v| t.add(v)).then_some(t)
     }
 
-    /// Count `v` in; false when it is not tiny.
+    /// Count `v` in; false when it is not tiny. The same test as [`tiny`], written with the
+    /// int first so that it compiles to a compare and a branch: a `match` here became a jump
+    /// table (11 instructions an item against 7).
     #[inline(always)]
     fn add(&mut self, v: Value) -> bool {
         if let Value::Int(i) = v {
@@ -1171,7 +1173,7 @@ fn tiny(v: Value) -> Option<(u16, usize)> {
 }
 
 /// A tiny scalar written at `at` in `dst`; returns where the next goes (`at` itself when
-/// `dst` has not two bytes left there).
+/// `dst` has not two bytes left there). Callers have checked that `v` is tiny.
 #[inline(always)]
 fn put_tiny(dst: &mut [u8], at: usize, v: Value) -> usize {
     let Some(slot) = dst.get_mut(at..).and_then(|rest| rest.first_chunk_mut::<2>()) else { return at };
