@@ -33,7 +33,11 @@ impl<V: Clone> Memo<V> {
     #[inline(always)]
     fn put(&mut self, idx: u64, v: V, limit: usize) -> Result<()> {
         let len = self.dense.len() as u64;
-        if idx < len {
+        if idx == len {
+            // The common case: MEMOIZE, or PUTs in order.
+            self.dense.push(Some(v));
+            self.count += 1;
+        } else if idx < len {
             if self.dense[idx as usize].replace(v).is_none() {
                 self.count += 1;
             }
@@ -117,11 +121,135 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
                 );
             }
             match self.step(code, r) {
+                Ok(None) if is_scalar(code) => ops += self.scalar_run(r, opts.limits.opcodes - ops),
                 Ok(None) => {}
                 Ok(Some(v)) => return Ok(Some(v)),
                 Err(e) => return Err(e.at(pos, crate::opcodes::lookup(code).map(|o| o.code))),
             }
         }
+    }
+}
+
+/// Whether `code` pushes one scalar from a fixed-size argument (or none). Such opcodes come in
+/// runs (the items of a list of ints or floats, the pairs of a dict of small ints to None), and
+/// [`Machine::scalar_run`] takes the rest of a run after the first.
+/// (A table: the main loop asks it after every opcode, and a `matches!` there became a jump
+/// table of eight instructions.)
+#[inline(always)]
+fn is_scalar(code: u8) -> bool {
+    const SCALAR: [bool; 256] = {
+        let mut t = [false; 256];
+        let codes = [op::BININT, op::BININT1, op::BININT2, op::BINFLOAT, op::NONE, op::NEWTRUE, op::NEWFALSE];
+        let mut i = 0;
+        while i < codes.len() {
+            t[codes[i] as usize] = true;
+            i += 1;
+        }
+        t
+    };
+    SCALAR[code as usize]
+}
+
+impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
+    /// The scalar opcodes (see [`is_scalar`]) that follow, taken from the bytes the reader has
+    /// at hand ([`Read::ahead`]) in one loop: no per-opcode dispatch, offset or limit check.
+    /// Stops at any other opcode, at one whose argument is not all at hand, after `budget`
+    /// opcodes, or when the stack is full, leaving that to the main loop, which then runs or
+    /// reports it as usual. Returns how many it took.
+    #[inline(always)]
+    fn scalar_run<R: Read<'de>>(&mut self, r: &mut R, budget: u64) -> u64 {
+        match r.ahead().first() {
+            Some(&next) if is_scalar(next) => self.scalar_run_out_of_line(r, budget),
+            _ => 0,
+        }
+    }
+
+    /// The scalar opcode at `ahead[at]` and its repeats, as [`Machine::repeated`]: out of the
+    /// loop over mixed scalars, whose registers it would take.
+    #[inline(never)]
+    fn repeats(&mut self, ahead: &[u8], at: usize, max: u64) -> (u64, usize) {
+        match ahead.get(at) {
+            Some(&op::BININT1) => self.repeated::<1>(ahead, at, max, |b, [x]| b.int(i64::from(x))),
+            Some(&op::BININT2) => self.repeated::<2>(ahead, at, max, |b, a| b.int(i64::from(u16::from_le_bytes(a)))),
+            Some(&op::BININT) => self.repeated::<4>(ahead, at, max, |b, a| b.int(i64::from(i32::from_le_bytes(a)))),
+            Some(&op::BINFLOAT) => self.repeated::<8>(ahead, at, max, |b, a| b.float(f64::from_be_bytes(a))),
+            _ => (0, 0),
+        }
+    }
+
+    /// The opcode at `ahead[at]` and as many more of it as follow, at most `max`, each with an
+    /// `L`-byte argument that `make` turns into a value: how many it took and their bytes.
+    /// Repeats are the common case (a list of ints or floats), and their loop has no dispatch.
+    #[inline(always)]
+    fn repeated<const L: usize>(
+        &mut self,
+        ahead: &[u8],
+        at: usize,
+        max: u64,
+        make: impl Fn(&mut B, [u8; L]) -> B::Value,
+    ) -> (u64, usize) {
+        let rest = ahead.get(at..).unwrap_or_default();
+        let Some(&code) = rest.first() else { return (0, 0) };
+        let mut took = 0;
+        for op in rest.chunks_exact(1 + L).take(usize::try_from(max).unwrap_or(usize::MAX)) {
+            let Some((&[c], &arg)) = op.split_first_chunk::<1>().and_then(|(c, a)| Some((c, a.first_chunk::<L>()?)))
+            else {
+                break;
+            };
+            if c != code {
+                break;
+            }
+            let v = make(self.b, arg);
+            self.stack.push(v);
+            took += 1;
+        }
+        (took as u64, took * (1 + L))
+    }
+
+    /// [`Machine::scalar_run`] once a run is known to go on: out of line, so the main loop's
+    /// registers stay its own.
+    #[inline(never)]
+    fn scalar_run_out_of_line<R: Read<'de>>(&mut self, r: &mut R, budget: u64) -> u64 {
+        let room = self.opts.limits.stack.saturating_sub(self.stack.len());
+        let max = budget.min(room as u64);
+        let ahead = r.ahead();
+        let (mut at, mut n) = (0, 0);
+        while n < max {
+            let Some((&code, arg)) = ahead.get(at..).and_then(|a| a.split_first()) else { break };
+            let (v, len) = match code {
+                op::BININT1 => match arg.first() {
+                    Some(&b) => (self.b.int(i64::from(b)), 2),
+                    None => break,
+                },
+                op::BININT2 => match arg.first_chunk() {
+                    Some(&a) => (self.b.int(i64::from(u16::from_le_bytes(a))), 3),
+                    None => break,
+                },
+                op::BININT => match arg.first_chunk() {
+                    Some(&a) => (self.b.int(i64::from(i32::from_le_bytes(a))), 5),
+                    None => break,
+                },
+                op::BINFLOAT => match arg.first_chunk() {
+                    Some(&a) => (self.b.float(f64::from_be_bytes(a)), 9),
+                    None => break,
+                },
+                op::NONE => (self.b.none(), 1),
+                op::NEWTRUE => (self.b.bool(true), 1),
+                op::NEWFALSE => (self.b.bool(false), 1),
+                _ => break,
+            };
+            self.stack.push(v);
+            at += len;
+            n += 1;
+            // Its repeats, if it repeats (a list of ints does; a dict of ints to None alternates).
+            if ahead.get(at) == Some(&code) && n < max {
+                let (took, bytes) = self.repeats(ahead, at, max - n);
+                at += bytes;
+                n += took;
+            }
+        }
+        r.skip_ahead(at);
+        n
     }
 }
 

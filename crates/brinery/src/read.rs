@@ -49,6 +49,20 @@ pub trait Read<'de> {
     /// Check that `n` more bytes exist (FRAME), reading ahead if needed.
     fn require(&mut self, n: u64) -> Result<()>;
 
+    /// The bytes at hand past the current position without another read (all the rest, for a
+    /// slice), for a loop that takes many short opcodes at once; empty for a reader that does
+    /// not show them. Consumed with [`Read::skip_ahead`].
+    #[inline(always)]
+    fn ahead(&self) -> &[u8] {
+        &[]
+    }
+
+    /// Consume the first `n` bytes of [`Read::ahead`].
+    #[inline(always)]
+    fn skip_ahead(&mut self, n: usize) {
+        debug_assert_eq!(n, 0, "skip_ahead past what ahead showed");
+    }
+
     /// A fixed-size array.
     fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
         let chunk = self.take(N as u64)?;
@@ -116,6 +130,16 @@ impl<'de> Read<'de> for SliceRead<'de> {
             return Err(ErrorKind::Truncated.into());
         }
         Ok(())
+    }
+
+    #[inline(always)]
+    fn ahead(&self) -> &[u8] {
+        self.data.get(self.pos..).unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn skip_ahead(&mut self, n: usize) {
+        self.pos += n.min(self.data.len() - self.pos);
     }
 
     #[inline(always)]
@@ -271,5 +295,15 @@ impl<'de, R: io::Read> Read<'de> for IoRead<R> {
             }
         }
         Ok(())
+    }
+
+    #[inline(always)]
+    fn ahead(&self) -> &[u8] {
+        self.buf.get(self.pos..).unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn skip_ahead(&mut self, n: usize) {
+        self.pos += n.min(self.buf.len() - self.pos);
     }
 }
