@@ -150,60 +150,45 @@ fn is_scalar(code: u8) -> bool {
     SCALAR[code as usize]
 }
 
+/// The arguments of the scalar opcodes, for [`Machine::step`] and [`Machine::scalar_run`] alike.
+mod scalar_arg {
+    /// BININT: a signed 4-byte little-endian int.
+    #[inline(always)]
+    pub fn binint(a: [u8; 4]) -> i64 {
+        i64::from(i32::from_le_bytes(a))
+    }
+
+    /// BININT1: an unsigned byte.
+    #[inline(always)]
+    pub fn binint1([x]: [u8; 1]) -> i64 {
+        i64::from(x)
+    }
+
+    /// BININT2: an unsigned 2-byte little-endian int.
+    #[inline(always)]
+    pub fn binint2(a: [u8; 2]) -> i64 {
+        i64::from(u16::from_le_bytes(a))
+    }
+
+    /// BINFLOAT: a big-endian IEEE double.
+    #[inline(always)]
+    pub fn binfloat(a: [u8; 8]) -> f64 {
+        f64::from_be_bytes(a)
+    }
+}
+
 impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
     /// The scalar opcodes (see [`is_scalar`]) that follow, taken from the bytes the reader has
-    /// at hand ([`Read::ahead`]) in one loop: no per-opcode dispatch, offset or limit check.
-    /// Stops at any other opcode, at one whose argument is not all at hand, after `budget`
-    /// opcodes, or when the stack is full, leaving that to the main loop, which then runs or
-    /// reports it as usual. Returns how many it took.
+    /// at hand ([`Read::ahead`]) with no per-opcode offset or limit check: each opcode and its
+    /// repeats in a loop with no dispatch. Stops at any other opcode, at one whose argument is
+    /// not all at hand, after `budget` opcodes, or when the stack is full, leaving that to the
+    /// main loop, which then runs or reports it as usual. Returns how many it took.
     #[inline(always)]
     fn scalar_run<R: Read<'de>>(&mut self, r: &mut R, budget: u64) -> u64 {
         match r.ahead().first() {
             Some(&next) if is_scalar(next) => self.scalar_run_out_of_line(r, budget),
             _ => 0,
         }
-    }
-
-    /// The scalar opcode at `ahead[at]` and its repeats, as [`Machine::repeated`]: out of the
-    /// loop over mixed scalars, whose registers it would take.
-    #[inline(never)]
-    fn repeats(&mut self, ahead: &[u8], at: usize, max: u64) -> (u64, usize) {
-        match ahead.get(at) {
-            Some(&op::BININT1) => self.repeated::<1>(ahead, at, max, |b, [x]| b.int(i64::from(x))),
-            Some(&op::BININT2) => self.repeated::<2>(ahead, at, max, |b, a| b.int(i64::from(u16::from_le_bytes(a)))),
-            Some(&op::BININT) => self.repeated::<4>(ahead, at, max, |b, a| b.int(i64::from(i32::from_le_bytes(a)))),
-            Some(&op::BINFLOAT) => self.repeated::<8>(ahead, at, max, |b, a| b.float(f64::from_be_bytes(a))),
-            _ => (0, 0),
-        }
-    }
-
-    /// The opcode at `ahead[at]` and as many more of it as follow, at most `max`, each with an
-    /// `L`-byte argument that `make` turns into a value: how many it took and their bytes.
-    /// Repeats are the common case (a list of ints or floats), and their loop has no dispatch.
-    #[inline(always)]
-    fn repeated<const L: usize>(
-        &mut self,
-        ahead: &[u8],
-        at: usize,
-        max: u64,
-        make: impl Fn(&mut B, [u8; L]) -> B::Value,
-    ) -> (u64, usize) {
-        let rest = ahead.get(at..).unwrap_or_default();
-        let Some(&code) = rest.first() else { return (0, 0) };
-        let mut took = 0;
-        for op in rest.chunks_exact(1 + L).take(usize::try_from(max).unwrap_or(usize::MAX)) {
-            let Some((&[c], &arg)) = op.split_first_chunk::<1>().and_then(|(c, a)| Some((c, a.first_chunk::<L>()?)))
-            else {
-                break;
-            };
-            if c != code {
-                break;
-            }
-            let v = make(self.b, arg);
-            self.stack.push(v);
-            took += 1;
-        }
-        (took as u64, took * (1 + L))
     }
 
     /// [`Machine::scalar_run`] once a run is known to go on: out of line, so the main loop's
@@ -215,41 +200,80 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
         let ahead = r.ahead();
         let (mut at, mut n) = (0, 0);
         while n < max {
-            let Some((&code, arg)) = ahead.get(at..).and_then(|a| a.split_first()) else { break };
-            let (v, len) = match code {
-                op::BININT1 => match arg.first() {
-                    Some(&b) => (self.b.int(i64::from(b)), 2),
-                    None => break,
-                },
-                op::BININT2 => match arg.first_chunk() {
-                    Some(&a) => (self.b.int(i64::from(u16::from_le_bytes(a))), 3),
-                    None => break,
-                },
-                op::BININT => match arg.first_chunk() {
-                    Some(&a) => (self.b.int(i64::from(i32::from_le_bytes(a))), 5),
-                    None => break,
-                },
-                op::BINFLOAT => match arg.first_chunk() {
-                    Some(&a) => (self.b.float(f64::from_be_bytes(a)), 9),
-                    None => break,
-                },
-                op::NONE => (self.b.none(), 1),
-                op::NEWTRUE => (self.b.bool(true), 1),
-                op::NEWFALSE => (self.b.bool(false), 1),
-                _ => break,
-            };
+            let Some((v, len)) = self.scalar(ahead.get(at..).unwrap_or_default()) else { break };
             self.stack.push(v);
-            at += len;
             n += 1;
             // Its repeats, if it repeats (a list of ints does; a dict of ints to None alternates).
+            let code = ahead[at];
+            at += len;
             if ahead.get(at) == Some(&code) && n < max {
-                let (took, bytes) = self.repeats(ahead, at, max - n);
+                let (took, bytes) = self.repeats(ahead.get(at..).unwrap_or_default(), max - n);
                 at += bytes;
                 n += took;
             }
         }
         r.skip_ahead(at);
         n
+    }
+
+    /// The scalar opcode that starts `ahead` as a value, and its length with its argument; none
+    /// if `ahead` does not start with a whole scalar opcode.
+    #[inline(always)]
+    fn scalar(&mut self, ahead: &[u8]) -> Option<(B::Value, usize)> {
+        let (&code, a) = ahead.split_first()?;
+        Some(match code {
+            op::BININT1 => (self.b.int(scalar_arg::binint1(*a.first_chunk()?)), 2),
+            op::BININT2 => (self.b.int(scalar_arg::binint2(*a.first_chunk()?)), 3),
+            op::BININT => (self.b.int(scalar_arg::binint(*a.first_chunk()?)), 5),
+            op::BINFLOAT => (self.b.float(scalar_arg::binfloat(*a.first_chunk()?)), 9),
+            op::NONE => (self.b.none(), 1),
+            op::NEWTRUE => (self.b.bool(true), 1),
+            op::NEWFALSE => (self.b.bool(false), 1),
+            _ => return None,
+        })
+    }
+
+    /// The scalar opcode that starts `ahead` and its repeats, at most `max`, as
+    /// [`Machine::repeated`]: out of the loop over mixed scalars, whose registers it would take.
+    #[inline(never)]
+    fn repeats(&mut self, ahead: &[u8], max: u64) -> (u64, usize) {
+        match ahead.first() {
+            Some(&op::BININT1) => self.repeated::<1>(ahead, max, |b, a| b.int(scalar_arg::binint1(a))),
+            Some(&op::BININT2) => self.repeated::<2>(ahead, max, |b, a| b.int(scalar_arg::binint2(a))),
+            Some(&op::BININT) => self.repeated::<4>(ahead, max, |b, a| b.int(scalar_arg::binint(a))),
+            Some(&op::BINFLOAT) => self.repeated::<8>(ahead, max, |b, a| b.float(scalar_arg::binfloat(a))),
+            Some(&op::NONE) => self.repeated::<0>(ahead, max, |b, _| b.none()),
+            Some(&op::NEWTRUE) => self.repeated::<0>(ahead, max, |b, _| b.bool(true)),
+            Some(&op::NEWFALSE) => self.repeated::<0>(ahead, max, |b, _| b.bool(false)),
+            _ => (0, 0),
+        }
+    }
+
+    /// The opcode that starts `ahead` and as many more of it as follow, at most `max`, each with
+    /// an `L`-byte argument that `make` turns into a value: how many it took and their bytes.
+    /// Repeats are the common case (a list of ints or floats), and this loop has no dispatch.
+    #[inline(always)]
+    fn repeated<const L: usize>(
+        &mut self,
+        ahead: &[u8],
+        max: u64,
+        make: impl Fn(&mut B, [u8; L]) -> B::Value,
+    ) -> (u64, usize) {
+        let Some(&code) = ahead.first() else { return (0, 0) };
+        let mut took = 0;
+        for op in ahead.chunks_exact(1 + L).take(usize::try_from(max).unwrap_or(usize::MAX)) {
+            let Some((&[c], &a)) = op.split_first_chunk::<1>().and_then(|(c, a)| Some((c, a.first_chunk::<L>()?)))
+            else {
+                break;
+            };
+            if c != code {
+                break;
+            }
+            let v = make(self.b, a);
+            self.stack.push(v);
+            took += 1;
+        }
+        (took as u64, took * (1 + L))
     }
 }
 
@@ -450,15 +474,15 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
                 self.push_int(arg)?;
             }
             op::BININT => {
-                let v = self.b.int(i32::from_le_bytes(r.array()?) as i64);
+                let v = self.b.int(scalar_arg::binint(r.array()?));
                 self.push(v)?;
             }
             op::BININT1 => {
-                let v = self.b.int(r.array::<1>()?[0] as i64);
+                let v = self.b.int(scalar_arg::binint1(r.array()?));
                 self.push(v)?;
             }
             op::BININT2 => {
-                let v = self.b.int(u16::from_le_bytes(r.array()?) as i64);
+                let v = self.b.int(scalar_arg::binint2(r.array()?));
                 self.push(v)?;
             }
             op::LONG => {
@@ -485,7 +509,7 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
                 self.push(v)?;
             }
             op::BINFLOAT => {
-                let v = self.b.float(f64::from_be_bytes(r.array()?));
+                let v = self.b.float(scalar_arg::binfloat(r.array()?));
                 self.push(v)?;
             }
             op::STRING => {
