@@ -179,10 +179,10 @@ mod scalar_arg {
 
 impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
     /// The scalar opcodes (see [`is_scalar`]) that follow, taken from the bytes the reader has
-    /// at hand ([`Read::ahead`]) with no per-opcode offset or limit check: each opcode and its
-    /// repeats in a loop with no dispatch. Stops at any other opcode, at one whose argument is
-    /// not all at hand, after `budget` opcodes, or when the stack is full, leaving that to the
-    /// main loop, which then runs or reports it as usual. Returns how many it took.
+    /// at hand ([`Read::ahead`]) with no per-opcode offset or limit check; the repeats of one
+    /// opcode go through a loop with no dispatch. Stops at any other opcode, at one whose
+    /// argument is not all at hand, after `budget` opcodes, or when the stack is full, leaving
+    /// that to the main loop, which then runs or reports it as usual. Returns how many it took.
     #[inline(always)]
     fn scalar_run<R: Read<'de>>(&mut self, r: &mut R, budget: u64) -> u64 {
         match r.ahead().first() {
