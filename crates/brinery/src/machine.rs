@@ -200,14 +200,14 @@ impl<'de, B: Builder<'de>> Machine<'de, '_, B> {
         let ahead = r.ahead();
         let (mut at, mut n) = (0, 0);
         while n < max {
-            let Some((v, len)) = self.scalar(ahead.get(at..).unwrap_or_default()) else { break };
+            let rest = ahead.get(at..).unwrap_or_default();
+            let Some((v, len)) = self.scalar(rest) else { break };
             self.stack.push(v);
             n += 1;
-            // Its repeats, if it repeats (a list of ints does; a dict of ints to None alternates).
-            let code = ahead[at];
             at += len;
-            if ahead.get(at) == Some(&code) && n < max {
-                let (took, bytes) = self.repeats(ahead.get(at..).unwrap_or_default(), max - n);
+            // Its repeats, if it repeats (a list of ints does; a dict of ints to None alternates).
+            if rest.get(len) == rest.first() && n < max {
+                let (took, bytes) = self.repeats(rest.get(len..).unwrap_or_default(), max - n);
                 at += bytes;
                 n += took;
             }
